@@ -1,0 +1,2 @@
+export * as Config from "./config";
+export * as Topology from "./topology";

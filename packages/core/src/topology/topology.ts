@@ -1,0 +1,351 @@
+import { createHash } from "node:crypto";
+import type { ResolvedConfig } from "../config/load";
+import { type EventPattern, keyMatcher } from "./pattern";
+
+/**
+ * The topology is everything Switchyard puts into an AWS account, derived from the
+ * resolved config by pure code. `stacks/` turns it into SST/Pulumi resources and
+ * `packages/local` turns it into resources in the local emulator. Ids are the
+ * logical names that handlers see through `Resource.<Id>`.
+ */
+
+export type Flow = "deploy" | "ingest" | "promote";
+
+export const SIMULATED_SOURCE = "switchyard.simulated";
+
+/** An IAM statement. Resource ARNs may contain `{partition}`, `{region}` and `{account}`. */
+export interface Statement {
+  actions: string[];
+  resources: string[];
+  /** Why a statement needs `*`, when it must. Tests reject a wildcard without one. */
+  wildcardReason?: string;
+}
+
+export interface QueueDef {
+  id: string;
+  /** Physical name used where Switchyard names the queue itself (the local emulator). */
+  name: string;
+  flow: Flow | "core";
+  visibilityTimeoutSeconds: number;
+  retentionSeconds: number;
+  /** Set on source queues: failed messages move to this DLQ after `maxReceiveCount` receives. */
+  redrive?: { deadLetterQueue: string; maxReceiveCount: number };
+  /** True for dead-letter queues; each has an alarm. */
+  deadLetter: boolean;
+}
+
+export type TargetDef =
+  | { kind: "function"; function: string; deadLetterQueue: string; maximumRetryAttempts: number; maximumEventAgeSeconds: number }
+  | { kind: "queue"; queue: string; deadLetterQueue: string; maximumRetryAttempts: number; maximumEventAgeSeconds: number }
+  | { kind: "state-machine"; stateMachine: string; deadLetterQueue: string; maximumRetryAttempts: number; maximumEventAgeSeconds: number };
+
+export interface RuleDef {
+  id: string;
+  name: string;
+  flow: Flow;
+  description: string;
+  pattern: EventPattern;
+  target: TargetDef;
+}
+
+export interface FunctionDef {
+  id: string;
+  flow: Flow;
+  /** Entry point relative to the repository root, e.g. `functions/deploy.handler`. */
+  handler: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Ids of topology resources the function links to (read via `Resource`). */
+  link: string[];
+  /** Queue event sources, with their batching. */
+  queues: { queue: string; batchSize: number; windowSeconds: number }[];
+  /** Where failed asynchronous invocations go. Unset for queue-driven functions (the queue's redrive handles them). */
+  asyncDeadLetterQueue?: string;
+  permissions: Statement[];
+}
+
+export interface StateMachineDef {
+  id: string;
+  name: string;
+  flow: Flow;
+  /** Module under `workflows/` that builds the ASL. */
+  workflow: Flow;
+  type: "STANDARD";
+  link: string[];
+  permissions: Statement[];
+}
+
+export interface TableDef {
+  id: string;
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  ttlAttribute: string;
+  /** Global secondary indexes, projected ALL. */
+  indexes: { name: string; partitionKey: string; sortKey: string }[];
+}
+
+export interface BucketDef {
+  /** Buckets are referenced by their real name: data buckets usually belong to their producers. */
+  name: string;
+  flow: Flow;
+  /** Switchyard creates and owns it (artifact buckets); otherwise it only needs EventBridge notifications turned on. */
+  managed: boolean;
+  versioned: boolean;
+}
+
+export interface AlarmDef {
+  id: string;
+  name: string;
+  /** The DLQ the alarm watches. */
+  queue: string;
+  description: string;
+}
+
+export interface Topology {
+  app: string;
+  stage: string;
+  region: string;
+  production: boolean;
+  /** Event sources rules accept. */
+  sources: string[];
+  archive: { id: "Archive"; name: string; retentionDays: number; pattern: EventPattern };
+  tables: TableDef[];
+  queues: QueueDef[];
+  rules: RuleDef[];
+  functions: FunctionDef[];
+  stateMachines: StateMachineDef[];
+  buckets: BucketDef[];
+  alarms: AlarmDef[];
+}
+
+/** `LedgerTable`-style id from parts: `pascal("ingest", "orders-2", "dlq")` → `IngestOrders2Dlq`. */
+export const pascal = (...parts: string[]): string =>
+  parts
+    .flatMap((p) => p.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean)
+    .map((p) => p[0]?.toUpperCase() + p.slice(1))
+    .join("");
+
+/** A physical name `<app>-<stage>-<suffix>` that fits `max` characters (hash-shortened if needed). */
+export function physicalName(app: string, stage: string, suffix: string, max = 64): string {
+  const full = `${app}-${stage}-${suffix}`;
+  if (full.length <= max) return full;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
+  return `${full.slice(0, max - 9)}-${hash}`;
+}
+
+const RETRY = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 } as const;
+const FOUR_DAYS = 4 * 86_400;
+const FOURTEEN_DAYS = 14 * 86_400;
+
+/** Builds the topology for one stage. Pure: same config, same topology. */
+export function build(config: ResolvedConfig): Topology {
+  const { app, stage } = config;
+  const name = (suffix: string, max = 64) => physicalName(app, stage, suffix, max);
+  const sources = (aws: string) => (config.production ? [aws] : [aws, SIMULATED_SOURCE]);
+
+  const queues: QueueDef[] = [];
+  const alarms: AlarmDef[] = [];
+  const rules: RuleDef[] = [];
+  const functions: FunctionDef[] = [];
+  const stateMachines: StateMachineDef[] = [];
+  const buckets: BucketDef[] = [];
+
+  /** Every DLQ follows one convention: 14 days' retention and an alarm on the first message. */
+  const deadLetterQueue = (flow: Flow, ...parts: string[]): string => {
+    const id = pascal(...parts, "dlq");
+    const q: QueueDef = {
+      id,
+      name: name([...parts, "dlq"].join("-"), 80),
+      flow,
+      visibilityTimeoutSeconds: 30,
+      retentionSeconds: FOURTEEN_DAYS,
+      deadLetter: true,
+    };
+    queues.push(q);
+    alarms.push({
+      id: `${id}Alarm`,
+      name: name(`${[...parts, "dlq"].join("-")}-not-empty`, 255),
+      queue: id,
+      description: `Dead letters waiting in ${q.name}. Inspect with \`switchyard dlq list --queue ${id}\`, redrive with \`switchyard dlq redrive --queue ${id}\`.`,
+    });
+    return id;
+  };
+
+  const ledger: TableDef = {
+    id: "Ledger",
+    name: name("ledger", 255),
+    partitionKey: "pk",
+    sortKey: "sk",
+    ttlAttribute: "expiresAt",
+    indexes: [{ name: "byFlow", partitionKey: "flow", sortKey: "at" }],
+  };
+
+  if (config.deploys.length > 0) {
+    const dlq = deadLetterQueue("deploy", "deploy");
+    const repositories = [...new Set(config.deploys.map((d) => d.repository))].sort();
+    rules.push({
+      id: "DeployImagePushed",
+      name: name("deploy-image-pushed"),
+      flow: "deploy",
+      description: `ECR pushes to ${repositories.join(", ")} → deploy`,
+      pattern: {
+        source: sources("aws.ecr"),
+        "detail-type": ["ECR Image Action"],
+        detail: { "action-type": ["PUSH"], result: ["SUCCESS"], "repository-name": repositories },
+      },
+      target: { kind: "function", function: "DeployHandler", deadLetterQueue: dlq, ...RETRY },
+    });
+    functions.push({
+      id: "DeployHandler",
+      flow: "deploy",
+      handler: "functions/deploy.handler",
+      timeoutSeconds: 60,
+      memoryMb: 512,
+      link: ["Ledger", "DeployWorkflow"],
+      queues: [],
+      asyncDeadLetterQueue: dlq,
+      permissions: [],
+    });
+    stateMachines.push({
+      id: "DeployWorkflow",
+      name: name("deploy", 80),
+      flow: "deploy",
+      workflow: "deploy",
+      type: "STANDARD",
+      link: ["Ledger"],
+      permissions: [],
+    });
+  }
+
+  for (const dataset of config.datasets) {
+    const dlq = deadLetterQueue("ingest", "ingest", dataset.name);
+    const queueId = pascal("ingest", dataset.name, "queue");
+    queues.push({
+      id: queueId,
+      name: name(`ingest-${dataset.name}`, 80),
+      flow: "ingest",
+      // Six times the consumer's timeout plus the batching window, as AWS recommends for SQS event sources.
+      visibilityTimeoutSeconds: 6 * 120 + dataset.batching.windowSeconds,
+      retentionSeconds: FOUR_DAYS,
+      redrive: { deadLetterQueue: dlq, maxReceiveCount: 5 },
+      deadLetter: false,
+    });
+    rules.push({
+      id: pascal("ingest", dataset.name, "object", "created"),
+      name: name(`ingest-${dataset.name}`),
+      flow: "ingest",
+      description: `s3://${dataset.bucket}/${dataset.prefix}*${dataset.suffix} → ingest ${dataset.name}`,
+      pattern: {
+        source: sources("aws.s3"),
+        "detail-type": ["Object Created"],
+        detail: { bucket: { name: [dataset.bucket] }, object: { key: [keyMatcher(dataset.prefix, dataset.suffix)] } },
+      },
+      target: { kind: "queue", queue: queueId, deadLetterQueue: dlq, ...RETRY },
+    });
+    if (!buckets.some((b) => b.name === dataset.bucket)) {
+      buckets.push({ name: dataset.bucket, flow: "ingest", managed: false, versioned: true });
+    }
+  }
+  if (config.datasets.length > 0) {
+    functions.push({
+      id: "IngestHandler",
+      flow: "ingest",
+      handler: "functions/ingest.handler",
+      timeoutSeconds: 120,
+      memoryMb: 1024,
+      link: ["Ledger", "IngestWorkflow"],
+      queues: config.datasets.map((d) => ({
+        queue: pascal("ingest", d.name, "queue"),
+        batchSize: d.batching.maxFiles,
+        windowSeconds: d.batching.windowSeconds,
+      })),
+      permissions: [],
+    });
+    stateMachines.push({
+      id: "IngestWorkflow",
+      name: name("ingest", 80),
+      flow: "ingest",
+      workflow: "ingest",
+      type: "STANDARD",
+      link: ["Ledger"],
+      permissions: [],
+    });
+  }
+
+  if (config.promotions.length > 0) {
+    const dlq = deadLetterQueue("promote", "promote");
+    for (const promotion of config.promotions) {
+      rules.push({
+        id: pascal("promote", promotion.name, "artifact", "uploaded"),
+        name: name(`promote-${promotion.name}`),
+        flow: "promote",
+        description: `s3://${promotion.bucket}/${promotion.prefix}*.zip → promote ${promotion.function}:${promotion.alias}`,
+        pattern: {
+          source: sources("aws.s3"),
+          "detail-type": ["Object Created"],
+          detail: { bucket: { name: [promotion.bucket] }, object: { key: [keyMatcher(promotion.prefix, ".zip")] } },
+        },
+        target: { kind: "function", function: "PromoteHandler", deadLetterQueue: dlq, ...RETRY },
+      });
+      if (!buckets.some((b) => b.name === promotion.bucket)) {
+        buckets.push({ name: promotion.bucket, flow: "promote", managed: true, versioned: true });
+      }
+    }
+    functions.push({
+      id: "PromoteHandler",
+      flow: "promote",
+      handler: "functions/promote.handler",
+      timeoutSeconds: 60,
+      memoryMb: 512,
+      link: ["Ledger", "PromoteWorkflow"],
+      queues: [],
+      asyncDeadLetterQueue: dlq,
+      permissions: [],
+    });
+    stateMachines.push({
+      id: "PromoteWorkflow",
+      name: name("promote", 80),
+      flow: "promote",
+      workflow: "promote",
+      type: "STANDARD",
+      link: ["Ledger"],
+      permissions: [],
+    });
+  }
+
+  const allSources = [...new Set(rules.flatMap((r) => r.pattern.source as string[]))].sort();
+  return {
+    app,
+    stage,
+    region: config.region,
+    production: config.production,
+    sources: allSources,
+    archive: {
+      id: "Archive",
+      name: name("archive", 48),
+      retentionDays: config.archive.retentionDays,
+      // Keep exactly what some rule would route, so a replay has everything and nothing else.
+      pattern: rules.length > 0 ? { $or: rules.map((r) => r.pattern) } : { source: [SIMULATED_SOURCE] },
+    },
+    tables: [ledger],
+    queues,
+    rules,
+    functions,
+    stateMachines,
+    buckets,
+    alarms,
+  };
+}
+
+/** Looks up a queue by id; throws a clear error for a dangling reference. */
+export function queue(topology: Topology, id: string): QueueDef {
+  const q = topology.queues.find((x) => x.id === id);
+  if (!q) throw new Error(`topology has no queue '${id}'`);
+  return q;
+}
+
+/** The rule ids of a flow, for `switchyard replay --flow`. */
+export const rulesOf = (topology: Topology, flow?: Flow): RuleDef[] =>
+  topology.rules.filter((r) => flow === undefined || r.flow === flow);

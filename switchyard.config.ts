@@ -1,0 +1,68 @@
+import { Config } from "@switchyard/core";
+
+/**
+ * Switchyard's configuration: which ECR pushes redeploy which ECS services, which
+ * file drops feed which Glue jobs and Snowflake tables, and which artifact uploads
+ * promote which Lambda functions. `stages` overrides any top-level field per stage;
+ * `local` is the stage `npm start` runs against the emulator.
+ */
+export default Config.define({
+  app: "switchyard",
+  region: "us-east-1",
+  github: {
+    repository: "switchyard-dev/switchyard",
+    branch: "main",
+    environments: ["staging", "production"],
+  },
+  archive: { retentionDays: 30 },
+  deploys: [
+    {
+      repository: "web",
+      tags: ["release-*"],
+      services: [{ cluster: "demo", service: "web", container: "app" }],
+    },
+  ],
+  datasets: [
+    {
+      name: "orders",
+      bucket: "demo-raw",
+      prefix: "orders/",
+      suffix: ".csv",
+      glueJobs: ["orders-clean", "orders-curate"],
+      snowflake: { table: "ANALYTICS.RAW.ORDERS_EXT" },
+      batching: { maxFiles: 1000, windowSeconds: 30 },
+    },
+  ],
+  promotions: [
+    {
+      name: "api",
+      bucket: "demo-artifacts",
+      prefix: "api/",
+      function: "api",
+      alias: "live",
+      strategy: { type: "canary", percent: 10, bakeSeconds: 300 },
+      alarms: ["api-errors"],
+      onConcurrent: "supersede",
+    },
+  ],
+  stages: {
+    local: {
+      archive: { retentionDays: 1 },
+      promotions: [
+        {
+          name: "api",
+          bucket: "demo-artifacts",
+          prefix: "api/",
+          function: "api",
+          alias: "live",
+          strategy: { type: "canary", percent: 10, bakeSeconds: 3 },
+          alarms: ["api-errors"],
+        },
+      ],
+    },
+    production: {
+      production: true,
+      archive: { retentionDays: 90 },
+    },
+  },
+});
