@@ -46,7 +46,8 @@ export const DeployTarget = z.strictObject({
 export const Deploy = z.strictObject({
   repository: z
     .string()
-    .regex(ECR_REPOSITORY, hint("is not an ECR repository name", "use the repository name such as 'web' or 'team/web', not its URI")),
+    .regex(ECR_REPOSITORY, hint("is not an ECR repository name", "use the repository name such as 'web' or 'team/web', not its URI"))
+    .refine((r) => !r.includes(".amazonaws.com"), hint("is a registry URI", "use the repository name such as 'web', not its URI")),
   tags: z.array(GlobPattern).min(1, hint("needs at least one tag pattern", "add e.g. tags: ['release-*']")),
   services: z.array(DeployTarget).min(1, hint("needs at least one service", "add { cluster, service, container }")),
   /** How long the workflow follows a rollout before recording TIMED_OUT. */

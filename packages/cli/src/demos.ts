@@ -1,0 +1,12 @@
+import type { Topology } from "@switchyard/core";
+import type { LocalRuntime } from "@switchyard/local/runtime";
+
+/** A flow's part of `npm start`'s demo: it acts on the running local control plane and narrates. */
+export interface Demo {
+  flow: Topology.Flow;
+  title: string;
+  run(rt: LocalRuntime, log: (line: string) => void): Promise<void>;
+}
+
+/** Registered by each flow as it is implemented. */
+export const demos: Demo[] = [];

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { Config } from "@switchyard/core";
+import { UsageError } from "./context";
+
+const USAGE = `switchyard — event-driven control plane for AWS
+
+Usage:
+  switchyard local [--demo] [--endpoint URL] [--stage local] [--json]
+      Run the control plane against the local AWS emulator until Ctrl-C.
+  switchyard send ecr-push --repository NAME [--tag TAG] [--digest sha256:…] --stage STAGE [--json]
+  switchyard send object-created|artifact --bucket NAME --key KEY [--size N] --stage STAGE [--json]
+      Put a real-shaped event with source switchyard.simulated (non-production stages only).
+
+Deployed stages: run through SST so resources are linked, e.g.
+  npx sst shell --stage dev -- npx tsx packages/cli/src/main.ts send ecr-push --repository web --tag release-7 --stage dev
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      json: { type: "boolean", default: false },
+      demo: { type: "boolean", default: false },
+      stage: { type: "string" },
+      endpoint: { type: "string" },
+      repository: { type: "string" },
+      tag: { type: "string" },
+      digest: { type: "string" },
+      bucket: { type: "string" },
+      key: { type: "string" },
+      size: { type: "string" },
+      "version-id": { type: "string" },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  switch (command) {
+    case "local": {
+      const { local } = await import("./commands/local");
+      return local({ endpoint: values.endpoint, stage: values.stage ?? "local", demo: values.demo ?? false, json: values.json ?? false });
+    }
+    case "send": {
+      const { send } = await import("./commands/send");
+      return send({
+        kind: sub ?? "",
+        stage: values.stage ?? "local",
+        json: values.json ?? false,
+        repository: values.repository,
+        tag: values.tag,
+        digest: values.digest,
+        bucket: values.bucket,
+        key: values.key,
+        size: values.size,
+        versionId: values["version-id"],
+      });
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'. Run \`switchyard --help\`.`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || error instanceof Config.ConfigError) {
+    process.stderr.write(`switchyard: ${error.message}\n`);
+    process.exit(2);
+  }
+  const e = error as Error;
+  process.stderr.write(`switchyard: ${e.name}: ${e.message}\n`);
+  if (process.env.SWITCHYARD_DEBUG) process.stderr.write(`${e.stack}\n`);
+  else process.stderr.write("(set SWITCHYARD_DEBUG=1 for the stack trace)\n");
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export * as Simulate from "./simulate";

@@ -1,0 +1,327 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+// aws-local-stepfunctions targets Node 22 and uses Promise.withResolvers, which Node 20 lacks.
+// The deployed Lambda runtime is nodejs22.x; this keeps the local runtime working on Node 20.
+if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== "function") {
+  Object.defineProperty(Promise, "withResolvers", {
+    configurable: true,
+    writable: true,
+    value<T>() {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+const { StateMachine, ExecutionError } = await import("aws-local-stepfunctions");
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Binds a Task state's `Resource` to local code. Throw an Error whose `name` is the States error name. */
+export type ResourceBinding = (input: Json, ctx: { resource: string; state: string; execution: ExecutionRecord; taskToken?: string }) => Promise<Json>;
+
+export interface StateMachineEntry {
+  name: string;
+  arn: string;
+  definition: Record<string, unknown>;
+}
+
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "ABORTED";
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  startDate: Date;
+  stopDate?: Date;
+  /** Names of the states entered, in order, with retries and catches: the execution history. */
+  history: { type: string; state?: string; error?: string; at: Date }[];
+  done: Promise<void>;
+}
+
+/** A States error: `name` is what Retry/Catch `ErrorEquals` compares. */
+export class StatesError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+interface PendingTask {
+  resolve: (output: Json) => void;
+  reject: (error: Error) => void;
+  execution: ExecutionRecord;
+}
+
+export interface LocalStepFunctionsOptions {
+  /** Resource ARN (exact, or prefix ending in `:`/`*`) → binding. Unbound resources fail the execution clearly. */
+  bindings: (resource: string) => ResourceBinding | undefined;
+  /** Scales `Wait` states and retry intervals: 1 = real time, 0.01 = 100× faster. */
+  timeScale?: number;
+  log?: (line: string) => void;
+}
+
+function collectStates(definition: Record<string, unknown>, into: Map<string, Record<string, unknown>> = new Map()) {
+  const states = (definition.States ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [name, state] of Object.entries(states)) {
+    into.set(name, state);
+    if (state.Type === "Parallel") for (const b of (state.Branches ?? []) as Record<string, unknown>[]) collectStates(b, into);
+    if (state.Type === "Map") {
+      const proc = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
+      if (proc) collectStates(proc, into);
+    }
+  }
+  return into;
+}
+
+/**
+ * Runs Step Functions executions locally from their ASL with aws-local-stepfunctions.
+ * Task resources are bound to real SDK calls against the emulator, or to handlers,
+ * by `bindings`. Execution names are unique per state machine, as in AWS.
+ */
+export class LocalStepFunctions {
+  readonly machines = new Map<string, StateMachineEntry>();
+  readonly executions = new Map<string, ExecutionRecord>();
+  private readonly tasks = new Map<string, PendingTask>();
+
+  constructor(private readonly options: LocalStepFunctionsOptions) {}
+
+  register(entry: StateMachineEntry): void {
+    this.machines.set(entry.arn, entry);
+  }
+
+  private machine(arn: string): StateMachineEntry {
+    const m = this.machines.get(arn);
+    if (!m) throw new StatesError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${arn}'`);
+    return m;
+  }
+
+  start(stateMachineArn: string, input: string | undefined, name: string = randomUUID()): ExecutionRecord {
+    const machine = this.machine(stateMachineArn);
+    const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      throw new StatesError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
+    }
+    const record: ExecutionRecord = {
+      executionArn,
+      stateMachineArn,
+      name,
+      status: "RUNNING",
+      input: input ?? "{}",
+      startDate: new Date(),
+      history: [],
+      done: Promise.resolve(),
+    };
+    this.executions.set(executionArn, record);
+    record.done = this.run(machine, record);
+    return record;
+  }
+
+  private async run(machine: StateMachineEntry, record: ExecutionRecord): Promise<void> {
+    const scale = this.options.timeScale ?? 1;
+    const states = collectStates(machine.definition);
+    const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
+    const waitTimeOverrides: Record<string, number> = {};
+    const retryIntervalOverrides: Record<string, number[]> = {};
+    for (const [stateName, state] of states) {
+      if (state.Type === "Task") {
+        const resource = String(state.Resource);
+        taskResourceLocalHandlers[stateName] = async (input: Json) => {
+          const binding = this.options.bindings(resource);
+          if (!binding) throw new StatesError("States.Runtime", `No local binding for resource ${resource} (state ${stateName})`);
+          if (resource.endsWith(".waitForTaskToken")) {
+            const taskToken = Buffer.from(`${record.executionArn}#${stateName}#${randomUUID()}`).toString("base64url");
+            const waiting = new Promise<Json>((resolve, reject) => this.tasks.set(taskToken, { resolve, reject, execution: record }));
+            await binding(input, { resource, state: stateName, execution: record, taskToken });
+            return waiting;
+          }
+          return binding(input, { resource, state: stateName, execution: record });
+        };
+      }
+      if (scale !== 1 && state.Type === "Wait" && typeof state.Seconds === "number") {
+        waitTimeOverrides[stateName] = Math.round(state.Seconds * 1000 * scale);
+      }
+      if (scale !== 1 && Array.isArray(state.Retry)) {
+        retryIntervalOverrides[stateName] = (state.Retry as Record<string, number>[]).flatMap((r) => {
+          const attempts = r.MaxAttempts ?? 3;
+          return Array.from({ length: attempts }, (_, i) =>
+            Math.round((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** i * 1000 * scale),
+          );
+        });
+      }
+    }
+    const sm = new StateMachine(machine.definition as never, { validationOptions: { checkArn: false } });
+    const execution = sm.run(JSON.parse(record.input) as never, {
+      overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, waitTimeOverrides, retryIntervalOverrides },
+      context: {
+        Execution: { Id: record.executionArn, Name: record.name, StartTime: record.startDate.toISOString(), Input: JSON.parse(record.input) },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      } as never,
+    });
+    const logs = (async () => {
+      for await (const e of execution.eventLogs) {
+        const ev = e as { type: string; state?: { name: string }; Error?: string; error?: string };
+        record.history.push({ type: ev.type, state: ev.state?.name, error: ev.Error ?? ev.error, at: new Date() });
+      }
+    })().catch(() => undefined);
+    try {
+      const output = await execution.result;
+      record.status = "SUCCEEDED";
+      record.output = JSON.stringify(output ?? null);
+    } catch (error) {
+      record.status = "FAILED";
+      const e = error as Error & { cause?: { name?: string; message?: string } };
+      if (error instanceof ExecutionError && e.cause) {
+        record.error = e.cause.name ?? "States.TaskFailed";
+        record.cause = e.cause.message ?? "";
+      } else {
+        record.error = e.name ?? "Error";
+        record.cause = e.message;
+      }
+      if (record.error === "ExecutionTimeoutError" || e.name === "ExecutionTimeoutError") record.status = "TIMED_OUT";
+    } finally {
+      record.stopDate = new Date();
+      await logs;
+      this.options.log?.(
+        `[sfn] ${machine.name}/${record.name} ${record.status}${record.error ? ` (${record.error}: ${record.cause})` : ""}`,
+      );
+    }
+  }
+
+  sendTaskSuccess(taskToken: string, output: string): void {
+    const task = this.takeTask(taskToken);
+    task.resolve(JSON.parse(output) as Json);
+  }
+
+  sendTaskFailure(taskToken: string, error = "States.TaskFailed", cause = ""): void {
+    const task = this.takeTask(taskToken);
+    task.reject(new StatesError(error, cause));
+  }
+
+  private takeTask(token: string): PendingTask {
+    const task = this.tasks.get(token);
+    if (!task) throw new StatesError("TaskDoesNotExist", "Task Timed Out or does not exist");
+    this.tasks.delete(token);
+    return task;
+  }
+
+  /** Waits for every running execution to finish (or `timeoutMs`). */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const running = [...this.executions.values()].filter((e) => e.status === "RUNNING");
+      if (running.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`${running.length} execution(s) still running after ${timeoutMs} ms`);
+      await Promise.race([Promise.all(running.map((r) => r.done)), new Promise((r) => setTimeout(r, 100))]);
+    }
+  }
+
+  /** Serves the Step Functions JSON protocol so SDK clients (handlers, CLI) reach this runner. */
+  async serve(port = 0): Promise<{ endpoint: string; close(): Promise<void> }> {
+    const server: Server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    const address = server.address() as AddressInfo;
+    return {
+      endpoint: `http://127.0.0.1:${address.port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  private describe(e: ExecutionRecord) {
+    return {
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate.getTime() / 1000,
+      ...(e.stopDate ? { stopDate: e.stopDate.getTime() / 1000 } : {}),
+      input: e.input,
+      ...(e.output !== undefined ? { output: e.output } : {}),
+      ...(e.error !== undefined ? { error: e.error, cause: e.cause } : {}),
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const target = String(req.headers["x-amz-target"] ?? "").replace("AWSStepFunctions.", "");
+    const body = (chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {}) as {
+      stateMachineArn: string;
+      executionArn: string;
+      taskToken: string;
+      output: string;
+      input?: string;
+      name?: string;
+      statusFilter?: string;
+      error?: string;
+      cause?: string;
+    };
+    const reply = (status: number, payload: unknown) => {
+      res.writeHead(status, { "content-type": "application/x-amz-json-1.0" });
+      res.end(JSON.stringify(payload));
+    };
+    try {
+      switch (target) {
+        case "StartExecution": {
+          const e = this.start(body.stateMachineArn, body.input, body.name || undefined);
+          return reply(200, { executionArn: e.executionArn, startDate: e.startDate.getTime() / 1000 });
+        }
+        case "DescribeExecution": {
+          const e = this.executions.get(body.executionArn);
+          if (!e) throw new StatesError("ExecutionDoesNotExist", `Execution Does Not Exist: '${body.executionArn}'`);
+          return reply(200, this.describe(e));
+        }
+        case "ListExecutions": {
+          const list = [...this.executions.values()]
+            .filter((e) => e.stateMachineArn === body.stateMachineArn && (!body.statusFilter || e.status === body.statusFilter))
+            .map((e) => this.describe(e));
+          return reply(200, { executions: list });
+        }
+        case "StopExecution": {
+          const e = this.executions.get(body.executionArn);
+          if (!e) throw new StatesError("ExecutionDoesNotExist", `Execution Does Not Exist: '${body.executionArn}'`);
+          // Local executions cannot be interrupted mid-task; mark the intent and report it.
+          e.status = "ABORTED";
+          e.stopDate = new Date();
+          return reply(200, { stopDate: e.stopDate.getTime() / 1000 });
+        }
+        case "SendTaskSuccess":
+          this.sendTaskSuccess(body.taskToken, body.output);
+          return reply(200, {});
+        case "SendTaskFailure":
+          this.sendTaskFailure(body.taskToken, body.error, body.cause);
+          return reply(200, {});
+        case "SendTaskHeartbeat":
+          if (!this.tasks.has(body.taskToken)) throw new StatesError("TaskDoesNotExist", "Task does not exist");
+          return reply(200, {});
+        case "GetExecutionHistory": {
+          const e = this.executions.get(body.executionArn);
+          if (!e) throw new StatesError("ExecutionDoesNotExist", `Execution Does Not Exist: '${body.executionArn}'`);
+          return reply(200, {
+            events: e.history.map((h, i) => ({ id: i + 1, type: h.type, timestamp: h.at.getTime() / 1000, stateName: h.state })),
+          });
+        }
+        case "ListStateMachines":
+          return reply(200, {
+            stateMachines: [...this.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: "STANDARD", creationDate: 0 })),
+          });
+        default:
+          throw new StatesError("UnknownOperationException", `The local Step Functions runner does not implement ${target}`);
+      }
+    } catch (error) {
+      const e = error as Error;
+      reply(400, { __type: e.name, message: e.message });
+    }
+  }
+}
