@@ -14,7 +14,9 @@ const lock = join(root, "package-lock.json");
 const run = (cmd, args) => {
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: process.env });
   if (r.status !== 0) {
-    console.error(`[setup] \`${cmd} ${args.join(" ")}\` failed (exit ${r.status}). Check access to the npm registry, then run \`npm run setup\` again.`);
+    console.error(
+      `[setup] \`${cmd} ${args.join(" ")}\` failed (exit ${r.status}). Check access to the npm registry, then run \`npm run setup\` again.`,
+    );
     process.exit(r.status ?? 1);
   }
 };
@@ -22,7 +24,12 @@ const run = (cmd, args) => {
 const stale = !existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtimeMs;
 if (stale) {
   console.error("[setup] installing dependencies (first run on this clone)…");
-  run("npm", existsSync(join(root, "node_modules")) ? ["install", "--no-audit", "--no-fund"] : ["ci", "--no-audit", "--no-fund"]);
+  run(
+    "npm",
+    existsSync(join(root, "node_modules"))
+      ? ["install", "--no-audit", "--no-fund"]
+      : ["ci", "--no-audit", "--no-fund"],
+  );
 } else if (!existsSync(join(root, ".sst", "platform", "config.d.ts"))) {
   run(process.execPath, [join(root, "scripts", "sst-install.mjs")]);
 }

@@ -1,10 +1,22 @@
 import { PutEventsCommand, PutRuleCommand, PutTargetsCommand } from "@aws-sdk/client-eventbridge";
-import { CreateQueueCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { Config, Topology } from "../../packages/core/src";
 import projectConfig from "../../switchyard.config";
-import { type AnyEventBridgeEvent, ecrDelete, ecrPush, ecsDeploymentEvent, objectCreated, SIMULATED_SOURCE } from "../support/factories";
 import { useEmulator } from "../support/emulator";
+import {
+  type AnyEventBridgeEvent,
+  ecrDelete,
+  ecrPush,
+  ecsDeploymentEvent,
+  objectCreated,
+  SIMULATED_SOURCE,
+} from "../support/factories";
 
 /**
  * Differential check of event patterns: the emulator's EventBridge matcher (moto's, written
@@ -33,33 +45,66 @@ const events: AnyEventBridgeEvent[] = [
 ];
 
 const operatorPatterns: Record<string, Topology.EventPattern> = {
-  "anything-but": { source: ["aws.ecr"], detail: { "repository-name": [{ "anything-but": ["web"] }] } },
-  "anything-but prefix": { source: ["aws.s3"], detail: { object: { key: [{ "anything-but": { prefix: "orders/" } }] } } },
-  "equals-ignore-case": { detail: { object: { key: [{ "equals-ignore-case": "orders/2026/A.CSV" }] } } },
-  "prefix ignore case": { detail: { object: { key: [{ prefix: { "equals-ignore-case": "ORDERS/" } }] } } },
+  "anything-but": {
+    source: ["aws.ecr"],
+    detail: { "repository-name": [{ "anything-but": ["web"] }] },
+  },
+  "anything-but prefix": {
+    source: ["aws.s3"],
+    detail: { object: { key: [{ "anything-but": { prefix: "orders/" } }] } },
+  },
+  "equals-ignore-case": {
+    detail: { object: { key: [{ "equals-ignore-case": "orders/2026/A.CSV" }] } },
+  },
+  "prefix ignore case": {
+    detail: { object: { key: [{ prefix: { "equals-ignore-case": "ORDERS/" } }] } },
+  },
   suffix: { detail: { object: { key: [{ suffix: ".zip" }] } } },
   wildcard: { detail: { object: { key: [{ wildcard: "orders/*/a*.csv" }] } } },
   exists: { detail: { "image-tag": [{ exists: true }] } },
   "not exists": { source: ["aws.s3"], detail: { object: { "version-id": [{ exists: false }] } } },
   numeric: { detail: { object: { size: [{ numeric: [">", 0, "<=", 1024] }] } } },
-  "$or": { $or: [{ source: ["aws.ecr"] }, { detail: { object: { key: [{ suffix: ".txt" }] } } }] },
+  $or: { $or: [{ source: ["aws.ecr"] }, { detail: { object: { key: [{ suffix: ".txt" }] } } }] },
 };
 
-const label = (e: AnyEventBridgeEvent) => `${e.source}|${e["detail-type"]}|${JSON.stringify(e.detail)}`;
+const label = (e: AnyEventBridgeEvent) =>
+  `${e.source}|${e["detail-type"]}|${JSON.stringify(e.detail)}`;
 
-async function routeThroughEmulator(patterns: Record<string, Topology.EventPattern>): Promise<Record<string, string[]>> {
+async function routeThroughEmulator(
+  patterns: Record<string, Topology.EventPattern>,
+): Promise<Record<string, string[]>> {
   const c = clients();
   const queues: Record<string, string> = {};
   for (const [i, [name, pattern]] of Object.entries(patterns).entries()) {
-    const { QueueUrl = "" } = await c.sqs.send(new CreateQueueCommand({ QueueName: `pattern-${i}` }));
-    const { Attributes } = await c.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-    await c.events.send(new PutRuleCommand({ Name: `pattern-${i}`, EventPattern: JSON.stringify(pattern) }));
-    await c.events.send(new PutTargetsCommand({ Rule: `pattern-${i}`, Targets: [{ Id: "q", Arn: Attributes?.QueueArn }] }));
+    const { QueueUrl = "" } = await c.sqs.send(
+      new CreateQueueCommand({ QueueName: `pattern-${i}` }),
+    );
+    const { Attributes } = await c.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+    );
+    await c.events.send(
+      new PutRuleCommand({ Name: `pattern-${i}`, EventPattern: JSON.stringify(pattern) }),
+    );
+    await c.events.send(
+      new PutTargetsCommand({
+        Rule: `pattern-${i}`,
+        Targets: [{ Id: "q", Arn: Attributes?.QueueArn }],
+      }),
+    );
     queues[name] = QueueUrl;
   }
   for (const e of events) {
     const { FailedEntryCount } = await c.events.send(
-      new PutEventsCommand({ Entries: [{ Source: e.source, DetailType: e["detail-type"], Detail: JSON.stringify(e.detail), Resources: e.resources }] }),
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: e.source,
+            DetailType: e["detail-type"],
+            Detail: JSON.stringify(e.detail),
+            Resources: e.resources,
+          },
+        ],
+      }),
     );
     expect(FailedEntryCount).toBe(0);
   }
@@ -67,7 +112,9 @@ async function routeThroughEmulator(patterns: Record<string, Topology.EventPatte
   for (const [name, url] of Object.entries(queues)) {
     const got: Message[] = [];
     for (;;) {
-      const { Messages = [] } = await c.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }));
+      const { Messages = [] } = await c.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }),
+      );
       if (Messages.length === 0) break;
       got.push(...Messages);
     }
@@ -80,12 +127,18 @@ describe("event patterns: our matcher agrees with the emulator's EventBridge", (
   it.each(["local", "production"])("for every rule and the archive of stage %s", async (stage) => {
     // Prepare
     const t = Topology.build(Config.load(projectConfig, stage));
-    const patterns = Object.fromEntries([...t.rules.map((r) => [r.id, r.pattern]), ["archive", t.archive.pattern]]);
+    const patterns: Record<string, Topology.EventPattern> = Object.fromEntries([
+      ...t.rules.map((r) => [r.id, r.pattern] as const),
+      ["archive", t.archive.pattern] as const,
+    ]);
     // Act
     const routed = await routeThroughEmulator(patterns);
     // Assess
     for (const [name, pattern] of Object.entries(patterns)) {
-      const expected = events.filter((e) => Topology.matches(pattern, e)).map(label).sort();
+      const expected = events
+        .filter((e) => Topology.matches(pattern, e))
+        .map(label)
+        .sort();
       expect(routed[name], name).toEqual(expected);
     }
     expect(Object.values(routed).some((r) => r.length > 0)).toBe(true);
@@ -96,7 +149,10 @@ describe("event patterns: our matcher agrees with the emulator's EventBridge", (
     const routed = await routeThroughEmulator(operatorPatterns);
     // Assess
     for (const [name, pattern] of Object.entries(operatorPatterns)) {
-      const expected = events.filter((e) => Topology.matches(pattern, e)).map(label).sort();
+      const expected = events
+        .filter((e) => Topology.matches(pattern, e))
+        .map(label)
+        .sort();
       expect(expected.length, `${name} should match some sample`).toBeGreaterThan(0);
       expect(routed[name], name).toEqual(expected);
     }

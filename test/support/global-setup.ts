@@ -13,7 +13,10 @@ declare module "vitest" {
  */
 export default async function setup(project: TestProject) {
   const endpoint = process.env.SWITCHYARD_TEST_ENDPOINT ?? `http://127.0.0.1:${await freePort()}`;
-  const emulator = await ensureEmulator({ endpoint, log: (line) => process.stderr.write(`${line}\n`) });
+  const emulator = await ensureEmulator({
+    endpoint,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   project.provide("emulatorEndpoint", emulator.endpoint);
   return async () => {
     await emulator.stop();

@@ -5,7 +5,13 @@ import projectConfig from "../../switchyard.config";
 /** A minimal valid config; cases below break one field at a time. */
 const valid = () => ({
   app: "switchyard",
-  deploys: [{ repository: "web", tags: ["release-*"], services: [{ cluster: "demo", service: "web", container: "app" }] }],
+  deploys: [
+    {
+      repository: "web",
+      tags: ["release-*"],
+      services: [{ cluster: "demo", service: "web", container: "app" }],
+    },
+  ],
   datasets: [
     {
       name: "orders",
@@ -31,29 +37,91 @@ const valid = () => ({
 type Mutate = (c: ReturnType<typeof valid>) => unknown;
 
 const bad: { name: string; mutate: Mutate; stage?: string; path: string; fix: RegExp }[] = [
-  { name: "misspelt top-level field", mutate: (c) => ({ ...c, datasetz: [] }), path: "datasetz", fix: /did you mean 'datasets'/ },
+  {
+    name: "misspelt top-level field",
+    mutate: (c) => ({ ...c, datasetz: [] }),
+    path: "datasetz",
+    fix: /did you mean 'datasets'/,
+  },
   {
     name: "misspelt nested field",
-    mutate: (c) => ({ ...c, deploys: [{ ...c.deploys[0], services: [{ cluster: "demo", servce: "web", container: "app" }] }] }),
+    mutate: (c) => ({
+      ...c,
+      deploys: [
+        { ...c.deploys[0], services: [{ cluster: "demo", servce: "web", container: "app" }] },
+      ],
+    }),
     path: "deploys[0].services[0].servce",
     fix: /did you mean 'service'/,
   },
-  { name: "missing field", mutate: (c) => ({ ...c, deploys: [{ repository: "web", tags: ["x"] }] }), path: "deploys[0].services", fix: /Fix: add this field/ },
-  { name: "ECR URI instead of name", mutate: (c) => ({ ...c, deploys: [{ ...c.deploys[0], repository: "123.dkr.ecr.us-east-1.amazonaws.com/web" }] }), path: "deploys[0].repository", fix: /not its URI/ },
-  { name: "s3 URL instead of bucket", mutate: (c) => ({ ...c, datasets: [{ ...c.datasets[0], bucket: "s3://demo-raw" }] }), path: "datasets[0].bucket", fix: /not an s3:\/\/ URL/ },
-  { name: "prefix without slash", mutate: (c) => ({ ...c, datasets: [{ ...c.datasets[0], prefix: "orders" }] }), path: "datasets[0].prefix", fix: /end the prefix with a slash/ },
+  {
+    name: "missing field",
+    mutate: (c) => ({ ...c, deploys: [{ repository: "web", tags: ["x"] }] }),
+    path: "deploys[0].services",
+    fix: /Fix: add this field/,
+  },
+  {
+    name: "ECR URI instead of name",
+    mutate: (c) => ({
+      ...c,
+      deploys: [{ ...c.deploys[0], repository: "123.dkr.ecr.us-east-1.amazonaws.com/web" }],
+    }),
+    path: "deploys[0].repository",
+    fix: /not its URI/,
+  },
+  {
+    name: "s3 URL instead of bucket",
+    mutate: (c) => ({ ...c, datasets: [{ ...c.datasets[0], bucket: "s3://demo-raw" }] }),
+    path: "datasets[0].bucket",
+    fix: /not an s3:\/\/ URL/,
+  },
+  {
+    name: "prefix without slash",
+    mutate: (c) => ({ ...c, datasets: [{ ...c.datasets[0], prefix: "orders" }] }),
+    path: "datasets[0].prefix",
+    fix: /end the prefix with a slash/,
+  },
   {
     name: "SQL injection in Snowflake table",
-    mutate: (c) => ({ ...c, datasets: [{ ...c.datasets[0], snowflake: { table: "A.B.C; DROP TABLE X" } }] }),
+    mutate: (c) => ({
+      ...c,
+      datasets: [{ ...c.datasets[0], snowflake: { table: "A.B.C; DROP TABLE X" } }],
+    }),
     path: "datasets[0].snowflake.table",
     fix: /unquoted Snowflake identifiers/,
   },
-  { name: "unknown strategy", mutate: (c) => ({ ...c, promotions: [{ ...c.promotions[0], strategy: { type: "blue-green" } }] }), path: "promotions[0].strategy.type", fix: /Fix:/ },
-  { name: "canary over 99%", mutate: (c) => ({ ...c, promotions: [{ ...c.promotions[0], strategy: { type: "canary", percent: 100, bakeSeconds: 5 } }] }), path: "promotions[0].strategy.percent", fix: /Fix:/ },
-  { name: "duplicate dataset names", mutate: (c) => ({ ...c, datasets: [c.datasets[0], { ...c.datasets[0], prefix: "other/" }] }), path: "datasets", fix: /unique name/ },
+  {
+    name: "unknown strategy",
+    mutate: (c) => ({
+      ...c,
+      promotions: [{ ...c.promotions[0], strategy: { type: "blue-green" } }],
+    }),
+    path: "promotions[0].strategy.type",
+    fix: /Fix:/,
+  },
+  {
+    name: "canary over 99%",
+    mutate: (c) => ({
+      ...c,
+      promotions: [
+        { ...c.promotions[0], strategy: { type: "canary", percent: 100, bakeSeconds: 5 } },
+      ],
+    }),
+    path: "promotions[0].strategy.percent",
+    fix: /Fix:/,
+  },
+  {
+    name: "duplicate dataset names",
+    mutate: (c) => ({ ...c, datasets: [c.datasets[0], { ...c.datasets[0], prefix: "other/" }] }),
+    path: "datasets",
+    fix: /unique name/,
+  },
   {
     name: "artifact prefix overlapping a dataset",
-    mutate: (c) => ({ ...c, promotions: [{ ...c.promotions[0], bucket: "demo-raw", prefix: "orders/" }] }),
+    mutate: (c) => ({
+      ...c,
+      promotions: [{ ...c.promotions[0], bucket: "demo-raw", prefix: "orders/" }],
+    }),
     path: "promotions[0].prefix",
     fix: /separate prefixes/,
   },
@@ -63,7 +131,13 @@ const bad: { name: string; mutate: Mutate; stage?: string; path: string; fix: Re
     path: "stages.dev.archive.retentionDayz",
     fix: /did you mean 'retentionDays'/,
   },
-  { name: "invalid stage name", mutate: (c) => c, stage: "Prod_1", path: "stage", fix: /lowercase/ },
+  {
+    name: "invalid stage name",
+    mutate: (c) => c,
+    stage: "Prod_1",
+    path: "stage",
+    fix: /lowercase/,
+  },
 ];
 
 describe("Config.load", () => {
@@ -74,7 +148,11 @@ describe("Config.load", () => {
     const resolved = stages.map((stage) => Config.load(projectConfig, stage));
     // Assess
     expect(resolved.map((r) => r.production)).toEqual([false, false, true]);
-    expect(resolved[0]?.promotions[0]?.strategy).toEqual({ type: "canary", percent: 10, bakeSeconds: 3 });
+    expect(resolved[0]?.promotions[0]?.strategy).toEqual({
+      type: "canary",
+      percent: 10,
+      bakeSeconds: 3,
+    });
     expect(resolved[2]?.archive.retentionDays).toBe(90);
   });
 
@@ -98,7 +176,11 @@ describe("Config.load", () => {
 
   it("applies defaults and stage overrides (arrays replace, objects merge)", () => {
     // Prepare
-    const input = { ...valid(), archive: { retentionDays: 7 }, stages: { staging: { archive: { retentionDays: 14 }, datasets: [] } } };
+    const input = {
+      ...valid(),
+      archive: { retentionDays: 7 },
+      stages: { staging: { archive: { retentionDays: 14 }, datasets: [] } },
+    };
     // Act
     const staging = Config.load(input, "staging");
     const dev = Config.load(input, "dev");
@@ -113,7 +195,10 @@ describe("Config.load", () => {
   it("treats the stage named production as production unless told otherwise", () => {
     // Act
     const prod = Config.load(valid(), "production");
-    const notProd = Config.load({ ...valid(), stages: { production: { production: false } } }, "production");
+    const notProd = Config.load(
+      { ...valid(), stages: { production: { production: false } } },
+      "production",
+    );
     // Assess
     expect(prod.production).toBe(true);
     expect(notProd.production).toBe(false);

@@ -1,5 +1,10 @@
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import {
+  DescribeExecutionCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import { afterEach, describe, expect, it } from "vitest";
 import { bindingTable, resolveBinding } from "../../packages/local/src/bindings";
 import { LocalStepFunctions, StatesError } from "../../packages/local/src/sfn";
@@ -18,7 +23,12 @@ afterEach(async () => {
   closers = [];
 });
 
-function runner(exact: Record<string, ReturnType<typeof resolveBinding> extends (r: string) => infer B ? NonNullable<B> : never> = {}) {
+function runner(
+  exact: Record<
+    string,
+    ReturnType<typeof resolveBinding> extends (r: string) => infer B ? NonNullable<B> : never
+  > = {},
+) {
   const table = bindingTable(clients(), async () => ({}));
   for (const [k, v] of Object.entries(exact)) table.exact.set(k, v);
   return new LocalStepFunctions({ bindings: resolveBinding(table), timeScale: 0.001 });
@@ -83,7 +93,13 @@ describe("local Step Functions runner", () => {
             Type: "Task",
             Resource: "arn:aws:states:::aws-sdk:ecs:describeServices",
             Parameters: { Cluster: "missing", Services: ["web"] },
-            Catch: [{ ErrorEquals: ["Ecs.ClusterNotFoundException"], ResultPath: "$.error", Next: "Recorded" }],
+            Catch: [
+              {
+                ErrorEquals: ["Ecs.ClusterNotFoundException"],
+                ResultPath: "$.error",
+                Next: "Recorded",
+              },
+            ],
             End: true,
           },
           Recorded: { Type: "Pass", End: true },
@@ -117,7 +133,14 @@ describe("local Step Functions runner", () => {
           Update: {
             Type: "Task",
             Resource: flaky,
-            Retry: [{ ErrorEquals: ["Ecs.ThrottlingException"], MaxAttempts: 2, IntervalSeconds: 1, BackoffRate: 2 }],
+            Retry: [
+              {
+                ErrorEquals: ["Ecs.ThrottlingException"],
+                MaxAttempts: 2,
+                IntervalSeconds: 1,
+                BackoffRate: 2,
+              },
+            ],
             End: true,
           },
         },
@@ -155,13 +178,17 @@ describe("local Step Functions runner", () => {
     closers.push(server.close);
     const client = new SFNClient({ endpoint: server.endpoint, region: "us-east-1" });
     // Act
-    const { executionArn } = await client.send(new StartExecutionCommand({ stateMachineArn: ARN, name: "svc-abc", input: "{}" }));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn: ARN, name: "svc-abc", input: "{}" }),
+    );
     const duplicate = await client
       .send(new StartExecutionCommand({ stateMachineArn: ARN, name: "svc-abc", input: "{}" }))
       .catch((error: unknown) => error);
     const waiting = await client.send(new DescribeExecutionCommand({ executionArn }));
     const token = [...(sfn as unknown as { tasks: Map<string, unknown> }).tasks.keys()][0] ?? "";
-    await client.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }));
+    await client.send(
+      new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true }) }),
+    );
     await sfn.idle();
     const finished = await client.send(new DescribeExecutionCommand({ executionArn }));
     // Assess

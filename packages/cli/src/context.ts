@@ -33,12 +33,22 @@ function processAlive(pid: number): boolean {
  * - stage `local`: the running `switchyard local` (its `.switchyard/local.json`);
  * - any other stage: AWS, with resources linked by `sst shell --stage <stage> -- switchyard …`.
  */
-export function connect(stage: string): { stage: string; resources: Record<string, Record<string, string>>; local?: LocalState } {
+export function connect(stage: string): {
+  stage: string;
+  resources: Record<string, Record<string, string>>;
+  local?: LocalState;
+} {
   if (stage === "local") {
     const path = localStatePath();
-    if (!existsSync(path)) throw new UsageError("the local control plane is not running. Start it with `npm start` (or `switchyard local`) in another terminal.");
+    if (!existsSync(path))
+      throw new UsageError(
+        "the local control plane is not running. Start it with `npm start` (or `switchyard local`) in another terminal.",
+      );
     const state = JSON.parse(readFileSync(path, "utf8")) as LocalState;
-    if (!processAlive(state.pid)) throw new UsageError(`the local control plane (pid ${state.pid}) has exited. Start it again with \`npm start\`.`);
+    if (!processAlive(state.pid))
+      throw new UsageError(
+        `the local control plane (pid ${state.pid}) has exited. Start it again with \`npm start\`.`,
+      );
     process.env.AWS_ENDPOINT_URL = state.endpoint;
     process.env.AWS_ENDPOINT_URL_SFN = state.sfnEndpoint;
     process.env.AWS_REGION = state.region;
@@ -50,12 +60,18 @@ export function connect(stage: string): { stage: string; resources: Record<strin
   }
   const resources: Record<string, Record<string, string>> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith("SST_RESOURCE_") && value) resources[key.slice("SST_RESOURCE_".length)] = JSON.parse(value);
+    if (key.startsWith("SST_RESOURCE_") && value)
+      resources[key.slice("SST_RESOURCE_".length)] = JSON.parse(value);
   }
   const linkedStage = resources.App?.stage;
   if (!linkedStage) {
-    throw new UsageError(`no resources are linked for stage '${stage}'. Run the command through SST: \`npx sst shell --stage ${stage} -- npx switchyard …\``);
+    throw new UsageError(
+      `no resources are linked for stage '${stage}'. Run the command through SST: \`npx sst shell --stage ${stage} -- npx switchyard …\``,
+    );
   }
-  if (linkedStage !== stage) throw new UsageError(`resources are linked for stage '${linkedStage}', not '${stage}'. Use \`sst shell --stage ${stage}\`.`);
+  if (linkedStage !== stage)
+    throw new UsageError(
+      `resources are linked for stage '${linkedStage}', not '${stage}'. Use \`sst shell --stage ${stage}\`.`,
+    );
   return { stage, resources };
 }

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// The deployed runtime is nodejs22.x; the SDK's Node 20 notice is noise for local use.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 import { parseArgs } from "node:util";
 import { Config } from "@switchyard/core";
 import { UsageError } from "./context";
@@ -43,7 +46,12 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "local": {
       const { local } = await import("./commands/local");
-      return local({ endpoint: values.endpoint, stage: values.stage ?? "local", demo: values.demo ?? false, json: values.json ?? false });
+      return local({
+        endpoint: values.endpoint,
+        stage: values.stage ?? "local",
+        demo: values.demo ?? false,
+        json: values.json ?? false,
+      });
     }
     case "send": {
       const { send } = await import("./commands/send");

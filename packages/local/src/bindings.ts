@@ -18,12 +18,27 @@ type Json = Parameters<ResourceBinding>[0];
  * v3 client; SDK errors become States errors named `<Service>.<ErrorName>Exception`, which
  * is what Retry/Catch `ErrorEquals` see in AWS.
  */
-const SERVICES: Record<string, { errorPrefix: string; module: Record<string, unknown>; client: (c: Clients) => { send(cmd: unknown): Promise<unknown> } }> = {
-  cloudwatch: { errorPrefix: "CloudWatch", module: CloudWatch, client: (c) => c.cloudwatch as never },
+const SERVICES: Record<
+  string,
+  {
+    errorPrefix: string;
+    module: Record<string, unknown>;
+    client: (c: Clients) => { send(cmd: unknown): Promise<unknown> };
+  }
+> = {
+  cloudwatch: {
+    errorPrefix: "CloudWatch",
+    module: CloudWatch,
+    client: (c) => c.cloudwatch as never,
+  },
   dynamodb: { errorPrefix: "DynamoDb", module: DynamoDB, client: (c) => c.dynamo as never },
   ecr: { errorPrefix: "Ecr", module: ECR, client: (c) => c.ecr as never },
   ecs: { errorPrefix: "Ecs", module: ECS, client: (c) => c.ecs as never },
-  eventbridge: { errorPrefix: "EventBridge", module: EventBridge, client: (c) => c.events as never },
+  eventbridge: {
+    errorPrefix: "EventBridge",
+    module: EventBridge,
+    client: (c) => c.events as never,
+  },
   glue: { errorPrefix: "Glue", module: Glue, client: (c) => c.glue as never },
   lambda: { errorPrefix: "Lambda", module: Lambda, client: (c) => c.lambda as never },
   s3: { errorPrefix: "S3", module: S3, client: (c) => c.s3 as never },
@@ -45,7 +60,13 @@ export function statesErrorFromSdk(prefix: string, error: unknown): StatesError 
 export function toJson(value: unknown): Json {
   if (value === undefined) return null;
   return JSON.parse(
-    JSON.stringify(value, (key, v) => (key === "$metadata" ? undefined : v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v)),
+    JSON.stringify(value, (key, v) =>
+      key === "$metadata"
+        ? undefined
+        : v instanceof Uint8Array
+          ? Buffer.from(v).toString("base64")
+          : v,
+    ),
   ) as Json;
 }
 
@@ -55,10 +76,18 @@ export function awsSdkBinding(clients: Clients): ResourceBinding {
     if (!match) throw new StatesError("States.Runtime", `Unsupported resource ${resource}`);
     const [, service = "", action = ""] = match;
     const svc = SERVICES[service];
-    if (!svc) throw new StatesError("States.Runtime", `The local runtime has no binding for aws-sdk:${service}; add it to packages/local/src/bindings.ts`);
+    if (!svc)
+      throw new StatesError(
+        "States.Runtime",
+        `The local runtime has no binding for aws-sdk:${service}; add it to packages/local/src/bindings.ts`,
+      );
     const commandName = `${action[0]?.toUpperCase()}${action.slice(1)}Command`;
     const Command = svc.module[commandName] as (new (input: unknown) => unknown) | undefined;
-    if (!Command) throw new StatesError("States.Runtime", `aws-sdk:${service}:${action} is not an API action of ${service}`);
+    if (!Command)
+      throw new StatesError(
+        "States.Runtime",
+        `aws-sdk:${service}:${action} is not an API action of ${service}`,
+      );
     try {
       return toJson(await svc.client(clients).send(new Command(input ?? {})));
     } catch (error) {
@@ -79,11 +108,21 @@ export function glueStartJobRunSync(clients: Clients, pollMs = 200): ResourceBin
       throw statesErrorFromSdk("Glue", error);
     }
     for (;;) {
-      const { JobRun } = await clients.glue.send(new Glue.GetJobRunCommand({ JobName: params.JobName, RunId: runId }));
+      const { JobRun } = await clients.glue.send(
+        new Glue.GetJobRunCommand({ JobName: params.JobName, RunId: runId }),
+      );
       const state = JobRun?.JobRunState;
       if (state === "SUCCEEDED") return toJson(JobRun);
       if (state === "FAILED" || state === "ERROR" || state === "TIMEOUT" || state === "STOPPED") {
-        throw new StatesError("States.TaskFailed", JSON.stringify({ JobName: params.JobName, JobRunId: runId, JobRunState: state, ErrorMessage: JobRun?.ErrorMessage }));
+        throw new StatesError(
+          "States.TaskFailed",
+          JSON.stringify({
+            JobName: params.JobName,
+            JobRunId: runId,
+            JobRunState: state,
+            ErrorMessage: JobRun?.ErrorMessage,
+          }),
+        );
       }
       await new Promise((r) => setTimeout(r, pollMs));
     }
@@ -97,7 +136,8 @@ export type InvokeLocal = (functionName: string, payload: unknown) => Promise<un
 export function lambdaInvoke(invoke: InvokeLocal): ResourceBinding {
   return async (input) => {
     const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
-    if (!FunctionName) throw new StatesError("States.Runtime", "lambda:invoke needs Parameters.FunctionName");
+    if (!FunctionName)
+      throw new StatesError("States.Runtime", "lambda:invoke needs Parameters.FunctionName");
     try {
       const result = await invoke(FunctionName, Payload ?? {});
       return { StatusCode: 200, Payload: toJson(result), ExecutedVersion: "$LATEST" } as Json;
@@ -124,10 +164,15 @@ export function bindingTable(clients: Clients, invoke: InvokeLocal): BindingTabl
     fallback: (resource) => {
       if (resource.startsWith("arn:aws:states:::aws-sdk:")) return sdk;
       if (resource === "arn:aws:states:::glue:startJobRun.sync") return glueSync;
-      if (resource === "arn:aws:states:::lambda:invoke" || resource === "arn:aws:states:::lambda:invoke.waitForTaskToken") return lambda;
+      if (
+        resource === "arn:aws:states:::lambda:invoke" ||
+        resource === "arn:aws:states:::lambda:invoke.waitForTaskToken"
+      )
+        return lambda;
       return undefined;
     },
   };
 }
 
-export const resolveBinding = (table: BindingTable) => (resource: string) => table.exact.get(resource) ?? table.fallback(resource);
+export const resolveBinding = (table: BindingTable) => (resource: string) =>
+  table.exact.get(resource) ?? table.fallback(resource);

@@ -53,7 +53,8 @@ function toRecord(message: Message, queue: QueueRef, region: string): SQSRecord 
       ApproximateReceiveCount: attrs.ApproximateReceiveCount ?? "1",
       SentTimestamp: attrs.SentTimestamp ?? String(Date.now()),
       SenderId: attrs.SenderId ?? "local",
-      ApproximateFirstReceiveTimestamp: attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ApproximateFirstReceiveTimestamp:
+        attrs.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
     messageAttributes: {},
     md5OfBody: message.MD5OfBody ?? "",
@@ -89,14 +90,20 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
       const queue = provisioned.ruleTargets[rule.id];
       if (!queue || rule.target.kind === "queue") continue; // queue targets are read by their consumer below
       const target = rule.target;
-      this.loops.push(this.loop(queue, 10, 0, (messages) => this.deliverEvent(rule, target, queue, messages)));
+      this.loops.push(
+        this.loop(queue, 10, 0, (messages) => this.deliverEvent(rule, target, queue, messages)),
+      );
     }
     for (const fn of topology.functions) {
       for (const source of fn.queues) {
         const queue = provisioned.queues[source.queue];
         if (!queue) continue;
         const windowMs = Math.min(source.windowSeconds * 1000, this.o.maxWindowMs ?? 1000);
-        this.loops.push(this.loop(queue, source.batchSize, windowMs, (messages) => this.deliverBatch(fn, source.queue, queue, messages)));
+        this.loops.push(
+          this.loop(queue, source.batchSize, windowMs, (messages) =>
+            this.deliverBatch(fn, source.queue, queue, messages),
+          ),
+        );
       }
     }
   }
@@ -121,7 +128,12 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
     throw new Error(`dispatcher still busy after ${timeoutMs} ms`);
   }
 
-  private async loop(queue: QueueRef, batchSize: number, windowMs: number, deliver: (m: Message[]) => Promise<void>): Promise<void> {
+  private async loop(
+    queue: QueueRef,
+    batchSize: number,
+    windowMs: number,
+    deliver: (m: Message[]) => Promise<void>,
+  ): Promise<void> {
     const { sqs } = this.o.clients;
     while (this.running) {
       try {
@@ -139,7 +151,12 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
           batch.push(...Messages);
           if (Messages.length === 0 && batch.length > 0 && Date.now() - first >= windowMs) break;
           if (Messages.length === 0 && batch.length > 0) await sleep(Math.min(100, windowMs));
-        } while (this.running && batch.length > 0 && batch.length < batchSize && Date.now() - first < windowMs);
+        } while (
+          this.running &&
+          batch.length > 0 &&
+          batch.length < batchSize &&
+          Date.now() - first < windowMs
+        );
         if (batch.length === 0) continue;
         this.inflight++;
         try {
@@ -149,13 +166,20 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
         }
       } catch (error) {
         if (!this.running) break;
-        this.o.log?.(`[dispatch] polling ${queue.name} failed: ${(error as Error).message}; retrying in 1 s`);
+        this.o.log?.(
+          `[dispatch] polling ${queue.name} failed: ${(error as Error).message}; retrying in 1 s`,
+        );
         await sleep(1000);
       }
     }
   }
 
-  private async deadLetter(queueId: string, body: string, error: Error, source: string): Promise<void> {
+  private async deadLetter(
+    queueId: string,
+    body: string,
+    error: Error,
+    source: string,
+  ): Promise<void> {
     const dlq = this.o.provisioned.queues[queueId];
     if (!dlq) throw new Error(`dead-letter queue ${queueId} is not provisioned`);
     await this.o.clients.sqs.send(
@@ -165,7 +189,10 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
         // The attributes Lambda puts on an asynchronous invocation's dead letter.
         MessageAttributes: {
           ErrorCode: { DataType: "String", StringValue: error.name || "Error" },
-          ErrorMessage: { DataType: "String", StringValue: (error.message || "unknown error").slice(0, 1000) },
+          ErrorMessage: {
+            DataType: "String",
+            StringValue: (error.message || "unknown error").slice(0, 1000),
+          },
           Source: { DataType: "String", StringValue: source },
         },
       }),
@@ -186,11 +213,18 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
 
   private emitRecord(r: DispatchRecord): void {
     const suffix = r.error ? `: ${r.error}` : "";
-    this.o.log?.(`[dispatch] ${r.source} → ${r.target}: ${r.outcome} (${r.messages - r.failed}/${r.messages} ok, ${r.ms} ms)${suffix}`);
+    this.o.log?.(
+      `[dispatch] ${r.source} → ${r.target}: ${r.outcome} (${r.messages - r.failed}/${r.messages} ok, ${r.ms} ms)${suffix}`,
+    );
     this.emit("dispatch", r);
   }
 
-  private async deliverEvent(rule: Topology.RuleDef, target: Exclude<Topology.TargetDef, { kind: "queue" }>, queue: QueueRef, messages: Message[]) {
+  private async deliverEvent(
+    rule: Topology.RuleDef,
+    target: Exclude<Topology.TargetDef, { kind: "queue" }>,
+    queue: QueueRef,
+    messages: Message[],
+  ) {
     const { topology, provisioned } = this.o;
     for (const message of messages) {
       const started = Date.now();
@@ -212,8 +246,19 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
         const attempts = this.o.asyncAttempts ?? 3;
         for (let attempt = 1; attempt <= attempts; attempt++) {
           try {
-            if (!handler) throw new Error(`no handler for ${target.function}: ${fn?.handler ?? "?"} is not implemented in this build`);
-            await handler(JSON.parse(body), lambdaContext(target.function, fn?.timeoutSeconds ?? 60, provisioned.region, provisioned.account));
+            if (!handler)
+              throw new Error(
+                `no handler for ${target.function}: ${fn?.handler ?? "?"} is not implemented in this build`,
+              );
+            await handler(
+              JSON.parse(body),
+              lambdaContext(
+                target.function,
+                fn?.timeoutSeconds ?? 60,
+                provisioned.region,
+                provisioned.account,
+              ),
+            );
             error = undefined;
             break;
           } catch (e) {
@@ -239,18 +284,27 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
     }
   }
 
-  private async deliverBatch(fn: Topology.FunctionDef, queueId: string, queue: QueueRef, messages: Message[]) {
+  private async deliverBatch(
+    fn: Topology.FunctionDef,
+    queueId: string,
+    queue: QueueRef,
+    messages: Message[],
+  ) {
     const { provisioned } = this.o;
     const started = Date.now();
     const handler = this.o.handlers[fn.id];
-    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queue, provisioned.region)) };
+    const event: SQSEvent = {
+      Records: messages.map((m) => toRecord(m, queue, provisioned.region)),
+    };
     let failedIds = new Set<string>();
     let error: Error | undefined;
     try {
-      if (!handler) throw new Error(`no handler for ${fn.id}: ${fn.handler} is not implemented in this build`);
-      const result = (await handler(event, lambdaContext(fn.id, fn.timeoutSeconds, provisioned.region, provisioned.account))) as
-        | { batchItemFailures?: { itemIdentifier: string }[] }
-        | undefined;
+      if (!handler)
+        throw new Error(`no handler for ${fn.id}: ${fn.handler} is not implemented in this build`);
+      const result = (await handler(
+        event,
+        lambdaContext(fn.id, fn.timeoutSeconds, provisioned.region, provisioned.account),
+      )) as { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
       failedIds = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (e) {
       error = e as Error;
@@ -265,7 +319,11 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
       await this.o.clients.sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queue.url,
-          Entries: failed.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle ?? "", VisibilityTimeout: 1 })),
+          Entries: failed.slice(i, i + 10).map((m, j) => ({
+            Id: String(j),
+            ReceiptHandle: m.ReceiptHandle ?? "",
+            VisibilityTimeout: 1,
+          })),
         }),
       );
     }

@@ -8,7 +8,12 @@ import type { Context } from "aws-lambda";
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** A Lambda `Context` for an in-process invocation, with a real deadline. */
-export function lambdaContext(functionName: string, timeoutSeconds: number, region: string, account: string): Context {
+export function lambdaContext(
+  functionName: string,
+  timeoutSeconds: number,
+  region: string,
+  account: string,
+): Context {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const requestId = randomUUID();
   return {
@@ -39,6 +44,7 @@ export async function loadHandler(root: string, handler: string): Promise<Handle
   if (!existsSync(path)) return undefined;
   const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   const fn = mod[exportName];
-  if (typeof fn !== "function") throw new Error(`${file}.ts does not export a function named '${exportName}'`);
+  if (typeof fn !== "function")
+    throw new Error(`${file}.ts does not export a function named '${exportName}'`);
   return fn as Handler;
 }

@@ -1,5 +1,14 @@
-import { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
-import { CreateArchiveCommand, PutRuleCommand, PutTargetsCommand, UpdateArchiveCommand } from "@aws-sdk/client-eventbridge";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  CreateArchiveCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  UpdateArchiveCommand,
+} from "@aws-sdk/client-eventbridge";
 import {
   CreateBucketCommand,
   PutBucketNotificationConfigurationCommand,
@@ -41,10 +50,18 @@ export const localTargetQueueName = (rule: RuleDef): string => `${rule.name}-tar
 
 const isName = (error: unknown, ...names: string[]) => names.includes((error as Error).name);
 
-async function ensureQueue(clients: Clients, name: string, attributes: Record<string, string>): Promise<QueueRef> {
-  const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+async function ensureQueue(
+  clients: Clients,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<QueueRef> {
+  const { QueueUrl } = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+  );
   if (!QueueUrl) throw new Error(`CreateQueue returned no URL for ${name}`);
-  const { Attributes } = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  const { Attributes } = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`queue ${name} has no ARN`);
   return { name, url: QueueUrl, arn };
@@ -63,7 +80,9 @@ async function ensureTable(clients: Clients, table: Topology.TableDef) {
             { AttributeName: i.partitionKey, AttributeType: "S" as const },
             { AttributeName: i.sortKey, AttributeType: "S" as const },
           ]),
-        ].filter((a, idx, all) => all.findIndex((b) => b.AttributeName === a.AttributeName) === idx),
+        ].filter(
+          (a, idx, all) => all.findIndex((b) => b.AttributeName === a.AttributeName) === idx,
+        ),
         KeySchema: [
           { AttributeName: table.partitionKey, KeyType: "HASH" },
           { AttributeName: table.sortKey, KeyType: "RANGE" },
@@ -79,7 +98,10 @@ async function ensureTable(clients: Clients, table: Topology.TableDef) {
       }),
     );
     await clients.dynamo.send(
-      new UpdateTimeToLiveCommand({ TableName: table.name, TimeToLiveSpecification: { Enabled: true, AttributeName: table.ttlAttribute } }),
+      new UpdateTimeToLiveCommand({
+        TableName: table.name,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: table.ttlAttribute },
+      }),
     );
   } catch (error) {
     if (!isName(error, "ResourceInUseException")) throw error;
@@ -95,10 +117,18 @@ async function ensureBucket(clients: Clients, bucket: Topology.BucketDef) {
     if (!isName(error, "BucketAlreadyOwnedByYou", "BucketAlreadyExists")) throw error;
   }
   if (bucket.versioned) {
-    await clients.s3.send(new PutBucketVersioningCommand({ Bucket: bucket.name, VersioningConfiguration: { Status: "Enabled" } }));
+    await clients.s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: bucket.name,
+        VersioningConfiguration: { Status: "Enabled" },
+      }),
+    );
   }
   await clients.s3.send(
-    new PutBucketNotificationConfigurationCommand({ Bucket: bucket.name, NotificationConfiguration: { EventBridgeConfiguration: {} } }),
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: bucket.name,
+      NotificationConfiguration: { EventBridgeConfiguration: {} },
+    }),
   );
 }
 
@@ -110,7 +140,9 @@ export async function provision(topology: TopologyT, clients: Clients): Promise<
   const region = topology.region;
   const queues: Record<string, QueueRef> = {};
   // DLQs first: source queues' redrive policies point at them.
-  for (const q of [...topology.queues].sort((a, b) => Number(b.deadLetter) - Number(a.deadLetter))) {
+  for (const q of [...topology.queues].sort(
+    (a, b) => Number(b.deadLetter) - Number(a.deadLetter),
+  )) {
     const attributes: Record<string, string> = {
       MessageRetentionPeriod: String(q.retentionSeconds),
       // Locally a failed message comes back quickly; AWS uses the topology's full timeout.
@@ -118,12 +150,20 @@ export async function provision(topology: TopologyT, clients: Clients): Promise<
     };
     if (q.redrive) {
       const dlq = queues[q.redrive.deadLetterQueue];
-      if (!dlq) throw new Error(`queue ${q.id}: dead-letter queue ${q.redrive.deadLetterQueue} is not in the topology`);
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: q.redrive.maxReceiveCount });
+      if (!dlq)
+        throw new Error(
+          `queue ${q.id}: dead-letter queue ${q.redrive.deadLetterQueue} is not in the topology`,
+        );
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: q.redrive.maxReceiveCount,
+      });
     }
     queues[q.id] = await ensureQueue(clients, q.name, attributes);
   }
-  const anyQueue = Object.values(queues)[0] ?? (await ensureQueue(clients, `${topology.app}-${topology.stage}-probe`, {}));
+  const anyQueue =
+    Object.values(queues)[0] ??
+    (await ensureQueue(clients, `${topology.app}-${topology.stage}-probe`, {}));
   const account = anyQueue.arn.split(":")[4] ?? "123456789012";
   const busArn = `arn:aws:events:${region}:${account}:event-bus/default`;
 
@@ -137,12 +177,25 @@ export async function provision(topology: TopologyT, clients: Clients): Promise<
   for (const rule of topology.rules) {
     const target =
       rule.target.kind === "queue"
-        ? (queues[rule.target.queue] ?? (() => { throw new Error(`rule ${rule.id}: queue ${rule.target.kind === "queue" ? rule.target.queue : ""} missing`); })())
+        ? (queues[rule.target.queue] ??
+          (() => {
+            throw new Error(
+              `rule ${rule.id}: queue ${rule.target.kind === "queue" ? rule.target.queue : ""} missing`,
+            );
+          })())
         : await ensureQueue(clients, localTargetQueueName(rule), { VisibilityTimeout: "2" });
     const dlq = queues[rule.target.deadLetterQueue];
-    if (!dlq) throw new Error(`rule ${rule.id}: dead-letter queue ${rule.target.deadLetterQueue} is not in the topology`);
+    if (!dlq)
+      throw new Error(
+        `rule ${rule.id}: dead-letter queue ${rule.target.deadLetterQueue} is not in the topology`,
+      );
     const { RuleArn } = await clients.events.send(
-      new PutRuleCommand({ Name: rule.name, Description: rule.description, EventPattern: JSON.stringify(rule.pattern), State: "ENABLED" }),
+      new PutRuleCommand({
+        Name: rule.name,
+        Description: rule.description,
+        EventPattern: JSON.stringify(rule.pattern),
+        State: "ENABLED",
+      }),
     );
     await clients.events.send(
       new PutTargetsCommand({
@@ -161,7 +214,10 @@ export async function provision(topology: TopologyT, clients: Clients): Promise<
       }),
     );
     ruleTargets[rule.id] = target;
-    rules[rule.id] = { name: rule.name, arn: RuleArn ?? `arn:aws:events:${region}:${account}:rule/${rule.name}` };
+    rules[rule.id] = {
+      name: rule.name,
+      arn: RuleArn ?? `arn:aws:events:${region}:${account}:rule/${rule.name}`,
+    };
   }
 
   // The archive goes last. moto delivers S3 notifications to rules in creation order and
@@ -182,14 +238,21 @@ export async function provision(topology: TopologyT, clients: Clients): Promise<
   } catch (error) {
     if (!isName(error, "ResourceAlreadyExistsException")) throw error;
     const updated = await clients.events.send(
-      new UpdateArchiveCommand({ ArchiveName: topology.archive.name, EventPattern: pattern, RetentionDays: topology.archive.retentionDays }),
+      new UpdateArchiveCommand({
+        ArchiveName: topology.archive.name,
+        EventPattern: pattern,
+        RetentionDays: topology.archive.retentionDays,
+      }),
     );
     archiveArn = updated.ArchiveArn ?? "";
   }
 
   const stateMachines: Provisioned["stateMachines"] = {};
   for (const sm of topology.stateMachines) {
-    stateMachines[sm.id] = { name: sm.name, arn: `arn:aws:states:${region}:${account}:stateMachine:${sm.name}` };
+    stateMachines[sm.id] = {
+      name: sm.name,
+      arn: `arn:aws:states:${region}:${account}:stateMachine:${sm.name}`,
+    };
   }
 
   return {

@@ -6,20 +6,31 @@ import type { Provisioned } from "./provision";
  * the same ids with the same properties, so a handler reads `Resource.Ledger.name`
  * identically deployed, under `sst dev` and in the local runtime.
  */
-export function resourceLinks(topology: Topology.Topology, p: Provisioned): Record<string, Record<string, string>> {
+export function resourceLinks(
+  topology: Topology.Topology,
+  p: Provisioned,
+): Record<string, Record<string, string>> {
   const links: Record<string, Record<string, string>> = {
     App: { name: topology.app, stage: topology.stage },
   };
-  for (const [id, t] of Object.entries(p.tables)) links[id] = { type: "sst.aws.Dynamo", name: t.name, arn: t.arn };
-  for (const [id, q] of Object.entries(p.queues)) links[id] = { type: "sst.aws.Queue", url: q.url, arn: q.arn };
-  for (const [id, s] of Object.entries(p.stateMachines)) links[id] = { type: "switchyard.StateMachine", name: s.name, arn: s.arn };
-  links[topology.archive.id] = { type: "switchyard.Archive", name: p.archive.name, arn: p.archive.arn };
+  for (const [id, t] of Object.entries(p.tables))
+    links[id] = { type: "sst.aws.Dynamo", name: t.name, arn: t.arn };
+  for (const [id, q] of Object.entries(p.queues))
+    links[id] = { type: "sst.aws.Queue", url: q.url, arn: q.arn };
+  for (const [id, s] of Object.entries(p.stateMachines))
+    links[id] = { type: "switchyard.StateMachine", name: s.name, arn: s.arn };
+  links[topology.archive.id] = {
+    type: "switchyard.Archive",
+    name: p.archive.name,
+    arn: p.archive.arn,
+  };
   return links;
 }
 
 /** Sets `SST_RESOURCE_*` in this process, also refreshing `sst`'s cache if it was already read. */
 export function applyResourceEnv(links: Record<string, Record<string, string>>): void {
-  const raw = (globalThis as { __SST_RESOURCE_RAW__?: Record<string, unknown> }).__SST_RESOURCE_RAW__;
+  const raw = (globalThis as { __SST_RESOURCE_RAW__?: Record<string, unknown> })
+    .__SST_RESOURCE_RAW__;
   for (const [id, value] of Object.entries(links)) {
     process.env[`SST_RESOURCE_${id}`] = JSON.stringify(value);
     if (raw) raw[id] = value;

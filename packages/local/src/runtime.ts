@@ -19,10 +19,14 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..
 export const LOCAL_STAGE = "local";
 
 /** Loads and validates `switchyard.config.ts` for a stage. */
-export async function loadProjectConfig(stage: string, root = REPO_ROOT): Promise<Config.ResolvedConfig> {
+export async function loadProjectConfig(
+  stage: string,
+  root = REPO_ROOT,
+): Promise<Config.ResolvedConfig> {
   const file = join(root, "switchyard.config.ts");
   const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  if (mod.default === undefined) throw new Error(`${file} has no default export. Fix: export default Config.define({...})`);
+  if (mod.default === undefined)
+    throw new Error(`${file} has no default export. Fix: export default Config.define({...})`);
   return Config.load(mod.default, stage, "switchyard.config.ts");
 }
 
@@ -79,10 +83,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   const log = options.log ?? (() => undefined);
   const stage = options.stage ?? LOCAL_STAGE;
   const config =
-    options.config !== undefined ? Config.load(options.config, stage) : await loadProjectConfig(stage);
+    options.config !== undefined
+      ? Config.load(options.config, stage)
+      : await loadProjectConfig(stage);
   const topology = Topology.build(config);
 
-  const emulator = await ensureEmulator({ endpoint: options.endpoint ?? process.env.SWITCHYARD_ENDPOINT ?? DEFAULT_ENDPOINT, log });
+  const emulator = await ensureEmulator({
+    endpoint: options.endpoint ?? process.env.SWITCHYARD_ENDPOINT ?? DEFAULT_ENDPOINT,
+    log,
+  });
   const endpoint = emulator.endpoint;
 
   const handlers: Record<string, Handler | undefined> = {};
@@ -90,7 +99,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   for (const fn of topology.functions) {
     functionNames.set(fn.id, fn.id);
     handlers[fn.id] = options.handlers?.[fn.id] ?? (await loadHandler(REPO_ROOT, fn.handler));
-    if (!handlers[fn.id]) log(`[local] ${fn.handler} is not implemented yet: events for ${fn.flow} will be dead-lettered`);
+    if (!handlers[fn.id])
+      log(
+        `[local] ${fn.handler} is not implemented yet: events for ${fn.flow} will be dead-lettered`,
+      );
   }
 
   let provisioned: Provisioned | undefined;
@@ -98,14 +110,30 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     const id = functionId.split(":").pop() ?? functionId;
     const fn = topology.functions.find((f) => f.id === id);
     const handler = handlers[id];
-    if (!fn || !handler) throw Object.assign(new Error(`Function not found: ${functionId}`), { name: "Lambda.ResourceNotFoundException" });
-    return handler(payload, lambdaContext(fn.id, fn.timeoutSeconds, topology.region, provisioned?.account ?? "123456789012"));
+    if (!fn || !handler)
+      throw Object.assign(new Error(`Function not found: ${functionId}`), {
+        name: "Lambda.ResourceNotFoundException",
+      });
+    return handler(
+      payload,
+      lambdaContext(
+        fn.id,
+        fn.timeoutSeconds,
+        topology.region,
+        provisioned?.account ?? "123456789012",
+      ),
+    );
   };
 
   const clients = makeClients({ endpoint, region: topology.region });
   const table = bindingTable(clients, invoke);
-  for (const [resource, binding] of Object.entries(options.bindings ?? {})) table.exact.set(resource, binding);
-  const sfn = new LocalStepFunctions({ bindings: resolveBinding(table), timeScale: options.timeScale ?? 1, log });
+  for (const [resource, binding] of Object.entries(options.bindings ?? {}))
+    table.exact.set(resource, binding);
+  const sfn = new LocalStepFunctions({
+    bindings: resolveBinding(table),
+    timeScale: options.timeScale ?? 1,
+    log,
+  });
   const sfnServer = await sfn.serve();
   setAwsEnv(endpoint, sfnServer.endpoint, topology.region);
 
@@ -116,7 +144,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
 
   const rt = { topology, provisioned, clients, sfn, config, log };
   for (const plugin of plugins) {
-    if (!topology.stateMachines.some((s) => s.flow === plugin.flow) && !topology.functions.some((f) => f.flow === plugin.flow)) continue;
+    if (
+      !topology.stateMachines.some((s) => s.flow === plugin.flow) &&
+      !topology.functions.some((f) => f.flow === plugin.flow)
+    )
+      continue;
     await plugin.seed?.(rt);
     for (const [resource, binding] of Object.entries(plugin.bindings?.(rt) ?? {})) {
       if (!table.exact.has(resource)) table.exact.set(resource, binding);
@@ -132,13 +164,20 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     const mod = (await import(pathToFileURL(file).href)) as Workflow.Module;
     const ref = provisioned.stateMachines[sm.id];
     if (!ref) continue;
-    sfn.register({ name: ref.name, arn: ref.arn, definition: mod.definition({ topology, resources: links }) });
+    sfn.register({
+      name: ref.name,
+      arn: ref.arn,
+      definition: mod.definition({ topology, resources: links }),
+    });
   }
 
   const dispatcher = new Dispatcher({ topology, provisioned, clients, sfn, handlers, log });
   dispatcher.start();
 
-  const stateFile = options.stateFile === undefined ? join(REPO_ROOT, ".switchyard", "local.json") : options.stateFile;
+  const stateFile =
+    options.stateFile === undefined
+      ? join(REPO_ROOT, ".switchyard", "local.json")
+      : options.stateFile;
   if (stateFile) {
     await mkdir(dirname(stateFile), { recursive: true });
     await writeFile(

@@ -25,7 +25,10 @@ const { StateMachine, ExecutionError } = await import("aws-local-stepfunctions")
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Binds a Task state's `Resource` to local code. Throw an Error whose `name` is the States error name. */
-export type ResourceBinding = (input: Json, ctx: { resource: string; state: string; execution: ExecutionRecord; taskToken?: string }) => Promise<Json>;
+export type ResourceBinding = (
+  input: Json,
+  ctx: { resource: string; state: string; execution: ExecutionRecord; taskToken?: string },
+) => Promise<Json>;
 
 export interface StateMachineEntry {
   name: string;
@@ -71,11 +74,15 @@ export interface LocalStepFunctionsOptions {
   log?: (line: string) => void;
 }
 
-function collectStates(definition: Record<string, unknown>, into: Map<string, Record<string, unknown>> = new Map()) {
+function collectStates(
+  definition: Record<string, unknown>,
+  into: Map<string, Record<string, unknown>> = new Map(),
+) {
   const states = (definition.States ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, state] of Object.entries(states)) {
     into.set(name, state);
-    if (state.Type === "Parallel") for (const b of (state.Branches ?? []) as Record<string, unknown>[]) collectStates(b, into);
+    if (state.Type === "Parallel")
+      for (const b of (state.Branches ?? []) as Record<string, unknown>[]) collectStates(b, into);
     if (state.Type === "Map") {
       const proc = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
       if (proc) collectStates(proc, into);
@@ -102,16 +109,24 @@ export class LocalStepFunctions {
 
   private machine(arn: string): StateMachineEntry {
     const m = this.machines.get(arn);
-    if (!m) throw new StatesError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${arn}'`);
+    if (!m)
+      throw new StatesError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${arn}'`);
     return m;
   }
 
-  start(stateMachineArn: string, input: string | undefined, name: string = randomUUID()): ExecutionRecord {
+  start(
+    stateMachineArn: string,
+    input: string | undefined,
+    name: string = randomUUID(),
+  ): ExecutionRecord {
     const machine = this.machine(stateMachineArn);
     const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
-      throw new StatesError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
+      throw new StatesError(
+        "ExecutionAlreadyExists",
+        `Execution Already Exists: '${executionArn}'`,
+      );
     }
     const record: ExecutionRecord = {
       executionArn,
@@ -139,10 +154,18 @@ export class LocalStepFunctions {
         const resource = String(state.Resource);
         taskResourceLocalHandlers[stateName] = async (input: Json) => {
           const binding = this.options.bindings(resource);
-          if (!binding) throw new StatesError("States.Runtime", `No local binding for resource ${resource} (state ${stateName})`);
+          if (!binding)
+            throw new StatesError(
+              "States.Runtime",
+              `No local binding for resource ${resource} (state ${stateName})`,
+            );
           if (resource.endsWith(".waitForTaskToken")) {
-            const taskToken = Buffer.from(`${record.executionArn}#${stateName}#${randomUUID()}`).toString("base64url");
-            const waiting = new Promise<Json>((resolve, reject) => this.tasks.set(taskToken, { resolve, reject, execution: record }));
+            const taskToken = Buffer.from(
+              `${record.executionArn}#${stateName}#${randomUUID()}`,
+            ).toString("base64url");
+            const waiting = new Promise<Json>((resolve, reject) =>
+              this.tasks.set(taskToken, { resolve, reject, execution: record }),
+            );
             await binding(input, { resource, state: stateName, execution: record, taskToken });
             return waiting;
           }
@@ -153,26 +176,44 @@ export class LocalStepFunctions {
         waitTimeOverrides[stateName] = Math.round(state.Seconds * 1000 * scale);
       }
       if (scale !== 1 && Array.isArray(state.Retry)) {
-        retryIntervalOverrides[stateName] = (state.Retry as Record<string, number>[]).flatMap((r) => {
-          const attempts = r.MaxAttempts ?? 3;
-          return Array.from({ length: attempts }, (_, i) =>
-            Math.round((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** i * 1000 * scale),
-          );
-        });
+        retryIntervalOverrides[stateName] = (state.Retry as Record<string, number>[]).flatMap(
+          (r) => {
+            const attempts = r.MaxAttempts ?? 3;
+            return Array.from({ length: attempts }, (_, i) =>
+              Math.round((r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** i * 1000 * scale),
+            );
+          },
+        );
       }
     }
-    const sm = new StateMachine(machine.definition as never, { validationOptions: { checkArn: false } });
+    const sm = new StateMachine(machine.definition as never, {
+      validationOptions: { checkArn: false },
+    });
     const execution = sm.run(JSON.parse(record.input) as never, {
-      overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, waitTimeOverrides, retryIntervalOverrides },
+      overrides: {
+        taskResourceLocalHandlers: taskResourceLocalHandlers as never,
+        waitTimeOverrides,
+        retryIntervalOverrides,
+      },
       context: {
-        Execution: { Id: record.executionArn, Name: record.name, StartTime: record.startDate.toISOString(), Input: JSON.parse(record.input) },
+        Execution: {
+          Id: record.executionArn,
+          Name: record.name,
+          StartTime: record.startDate.toISOString(),
+          Input: JSON.parse(record.input),
+        },
         StateMachine: { Id: machine.arn, Name: machine.name },
       } as never,
     });
     const logs = (async () => {
       for await (const e of execution.eventLogs) {
         const ev = e as { type: string; state?: { name: string }; Error?: string; error?: string };
-        record.history.push({ type: ev.type, state: ev.state?.name, error: ev.Error ?? ev.error, at: new Date() });
+        record.history.push({
+          type: ev.type,
+          state: ev.state?.name,
+          error: ev.Error ?? ev.error,
+          at: new Date(),
+        });
       }
     })().catch(() => undefined);
     try {
@@ -189,7 +230,8 @@ export class LocalStepFunctions {
         record.error = e.name ?? "Error";
         record.cause = e.message;
       }
-      if (record.error === "ExecutionTimeoutError" || e.name === "ExecutionTimeoutError") record.status = "TIMED_OUT";
+      if (record.error === "ExecutionTimeoutError" || e.name === "ExecutionTimeoutError")
+        record.status = "TIMED_OUT";
     } finally {
       record.stopDate = new Date();
       await logs;
@@ -222,8 +264,12 @@ export class LocalStepFunctions {
     for (;;) {
       const running = [...this.executions.values()].filter((e) => e.status === "RUNNING");
       if (running.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`${running.length} execution(s) still running after ${timeoutMs} ms`);
-      await Promise.race([Promise.all(running.map((r) => r.done)), new Promise((r) => setTimeout(r, 100))]);
+      if (Date.now() > deadline)
+        throw new Error(`${running.length} execution(s) still running after ${timeoutMs} ms`);
+      await Promise.race([
+        Promise.all(running.map((r) => r.done)),
+        new Promise((r) => setTimeout(r, 100)),
+      ]);
     }
   }
 
@@ -275,22 +321,37 @@ export class LocalStepFunctions {
       switch (target) {
         case "StartExecution": {
           const e = this.start(body.stateMachineArn, body.input, body.name || undefined);
-          return reply(200, { executionArn: e.executionArn, startDate: e.startDate.getTime() / 1000 });
+          return reply(200, {
+            executionArn: e.executionArn,
+            startDate: e.startDate.getTime() / 1000,
+          });
         }
         case "DescribeExecution": {
           const e = this.executions.get(body.executionArn);
-          if (!e) throw new StatesError("ExecutionDoesNotExist", `Execution Does Not Exist: '${body.executionArn}'`);
+          if (!e)
+            throw new StatesError(
+              "ExecutionDoesNotExist",
+              `Execution Does Not Exist: '${body.executionArn}'`,
+            );
           return reply(200, this.describe(e));
         }
         case "ListExecutions": {
           const list = [...this.executions.values()]
-            .filter((e) => e.stateMachineArn === body.stateMachineArn && (!body.statusFilter || e.status === body.statusFilter))
+            .filter(
+              (e) =>
+                e.stateMachineArn === body.stateMachineArn &&
+                (!body.statusFilter || e.status === body.statusFilter),
+            )
             .map((e) => this.describe(e));
           return reply(200, { executions: list });
         }
         case "StopExecution": {
           const e = this.executions.get(body.executionArn);
-          if (!e) throw new StatesError("ExecutionDoesNotExist", `Execution Does Not Exist: '${body.executionArn}'`);
+          if (!e)
+            throw new StatesError(
+              "ExecutionDoesNotExist",
+              `Execution Does Not Exist: '${body.executionArn}'`,
+            );
           // Local executions cannot be interrupted mid-task; mark the intent and report it.
           e.status = "ABORTED";
           e.stopDate = new Date();
@@ -303,21 +364,39 @@ export class LocalStepFunctions {
           this.sendTaskFailure(body.taskToken, body.error, body.cause);
           return reply(200, {});
         case "SendTaskHeartbeat":
-          if (!this.tasks.has(body.taskToken)) throw new StatesError("TaskDoesNotExist", "Task does not exist");
+          if (!this.tasks.has(body.taskToken))
+            throw new StatesError("TaskDoesNotExist", "Task does not exist");
           return reply(200, {});
         case "GetExecutionHistory": {
           const e = this.executions.get(body.executionArn);
-          if (!e) throw new StatesError("ExecutionDoesNotExist", `Execution Does Not Exist: '${body.executionArn}'`);
+          if (!e)
+            throw new StatesError(
+              "ExecutionDoesNotExist",
+              `Execution Does Not Exist: '${body.executionArn}'`,
+            );
           return reply(200, {
-            events: e.history.map((h, i) => ({ id: i + 1, type: h.type, timestamp: h.at.getTime() / 1000, stateName: h.state })),
+            events: e.history.map((h, i) => ({
+              id: i + 1,
+              type: h.type,
+              timestamp: h.at.getTime() / 1000,
+              stateName: h.state,
+            })),
           });
         }
         case "ListStateMachines":
           return reply(200, {
-            stateMachines: [...this.machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: "STANDARD", creationDate: 0 })),
+            stateMachines: [...this.machines.values()].map((m) => ({
+              stateMachineArn: m.arn,
+              name: m.name,
+              type: "STANDARD",
+              creationDate: 0,
+            })),
           });
         default:
-          throw new StatesError("UnknownOperationException", `The local Step Functions runner does not implement ${target}`);
+          throw new StatesError(
+            "UnknownOperationException",
+            `The local Step Functions runner does not implement ${target}`,
+          );
       }
     } catch (error) {
       const e = error as Error;

@@ -17,7 +17,8 @@ export interface LocalArgs {
 export async function local(args: LocalArgs): Promise<void> {
   const started = Date.now();
   const log = args.json
-    ? (line: string) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), log: line })}\n`)
+    ? (line: string) =>
+        process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), log: line })}\n`)
     : (line: string) => process.stdout.write(`${line}\n`);
   const rt: LocalRuntime = await startLocal({ endpoint: args.endpoint, stage: args.stage, log });
   const summary = {
@@ -61,7 +62,10 @@ export async function local(args: LocalArgs): Promise<void> {
         log(`[demo] ${demo.flow} failed: ${(error as Error).message}`);
       }
     }
-    if (runnable.length > 0) log("[demo] done. The control plane keeps running: try `npm run switchyard -- send ecr-push --stage local --tag release-2`.");
+    if (runnable.length > 0)
+      log(
+        "[demo] done. The control plane keeps running: try `npm run switchyard -- send ecr-push --stage local --tag release-2`.",
+      );
   }
   // Keep running until a signal arrives.
   await new Promise(() => undefined);

@@ -29,7 +29,13 @@ export async function send(args: SendArgs): Promise<void> {
   let entry: Events.Simulate.Entry;
   switch (args.kind) {
     case "ecr-push":
-      entry = Events.Simulate.ecrPush({ repository: need(args.repository, "repository", args.kind), tag: args.tag, digest: args.digest, region, account });
+      entry = Events.Simulate.ecrPush({
+        repository: need(args.repository, "repository", args.kind),
+        tag: args.tag,
+        digest: args.digest,
+        region,
+        account,
+      });
       break;
     case "object-created":
     case "artifact":
@@ -41,11 +47,22 @@ export async function send(args: SendArgs): Promise<void> {
       });
       break;
     default:
-      throw new UsageError(`unknown event kind '${args.kind}'. Use one of: ecr-push, object-created, artifact`);
+      throw new UsageError(
+        `unknown event kind '${args.kind}'. Use one of: ecr-push, object-created, artifact`,
+      );
   }
   const out = await clients().events.send(new PutEventsCommand({ Entries: [entry] }));
   const result = out.Entries?.[0];
-  if (!result?.EventId) throw new Error(`PutEvents rejected the event: ${result?.ErrorCode ?? "?"} ${result?.ErrorMessage ?? ""}`);
-  if (args.json) process.stdout.write(`${JSON.stringify({ eventId: result.EventId, source: entry.Source, detailType: entry.DetailType, detail: JSON.parse(entry.Detail) })}\n`);
-  else process.stdout.write(`sent ${entry.DetailType} (${entry.Source}) as event ${result.EventId} to stage ${args.stage}\n`);
+  if (!result?.EventId)
+    throw new Error(
+      `PutEvents rejected the event: ${result?.ErrorCode ?? "?"} ${result?.ErrorMessage ?? ""}`,
+    );
+  if (args.json)
+    process.stdout.write(
+      `${JSON.stringify({ eventId: result.EventId, source: entry.Source, detailType: entry.DetailType, detail: JSON.parse(entry.Detail) })}\n`,
+    );
+  else
+    process.stdout.write(
+      `sent ${entry.DetailType} (${entry.Source}) as event ${result.EventId} to stage ${args.stage}\n`,
+    );
 }

@@ -60,7 +60,11 @@ function distance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       prev = tmp;
     }
   }
@@ -80,30 +84,43 @@ function knownKeys(schema: z.ZodType, path: PropertyKey[]): string[] {
   // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definition tree
   let node: any = schema;
   for (const part of path) {
-    while (node?._zod?.def?.innerType || node?._zod?.def?.in) node = node._zod.def.innerType ?? node._zod.def.in;
+    while (node?._zod?.def?.innerType || node?._zod?.def?.in)
+      node = node._zod.def.innerType ?? node._zod.def.in;
     const def = node?._zod?.def;
     if (!def) return [];
     if (def.type === "object") node = def.shape[part as string];
     else if (def.type === "array") node = def.element;
     else if (def.type === "record") node = def.valueType;
-    else if (def.type === "union") node = def.options.find((o: z.ZodType) => knownKeys(o, []).length > 0);
+    else if (def.type === "union")
+      node = def.options.find((o: z.ZodType) => knownKeys(o, []).length > 0);
     else return [];
   }
-  while (node?._zod?.def?.innerType || node?._zod?.def?.in) node = node._zod.def.innerType ?? node._zod.def.in;
+  while (node?._zod?.def?.innerType || node?._zod?.def?.in)
+    node = node._zod.def.innerType ?? node._zod.def.in;
   const def = node?._zod?.def;
   if (def?.type === "object") return Object.keys(def.shape);
-  if (def?.type === "union") return [...new Set(def.options.flatMap((o: z.ZodType) => knownKeys(o, [])))] as string[];
+  if (def?.type === "union")
+    return [...new Set(def.options.flatMap((o: z.ZodType) => knownKeys(o, [])))] as string[];
   return [];
 }
 
-function toProblems(error: z.ZodError, schema: z.ZodType, base: PropertyKey[] = []): ConfigProblem[] {
+function toProblems(
+  error: z.ZodError,
+  schema: z.ZodType,
+  base: PropertyKey[] = [],
+): ConfigProblem[] {
   return error.issues.flatMap((issue): ConfigProblem[] => {
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(schema, issue.path);
       return issue.keys.map((key) => {
         const guess = closest(key, known);
-        const fix = guess ? `did you mean '${guess}'?` : `remove it; known fields are ${known.join(", ")}`;
-        return { path: formatPath([...base, ...issue.path, key]), message: `unknown field. Fix: ${fix}` };
+        const fix = guess
+          ? `did you mean '${guess}'?`
+          : `remove it; known fields are ${known.join(", ")}`;
+        return {
+          path: formatPath([...base, ...issue.path, key]),
+          message: `unknown field. Fix: ${fix}`,
+        };
       });
     }
     const message = issue.message.includes("Fix:")
@@ -112,9 +129,9 @@ function toProblems(error: z.ZodError, schema: z.ZodType, base: PropertyKey[] = 
         ? `is missing. Fix: add this field (a ${issue.expected})`
         : issue.code === "invalid_type"
           ? `${issue.message}. Fix: give this field a ${issue.expected}`
-        : issue.code === "invalid_value" || issue.code === "invalid_union"
-          ? `${issue.message}. Fix: use one of the documented values (see README 'Configuration')`
-          : `${issue.message}. Fix: see README 'Configuration'`;
+          : issue.code === "invalid_value" || issue.code === "invalid_union"
+            ? `${issue.message}. Fix: use one of the documented values (see README 'Configuration')`
+            : `${issue.message}. Fix: see README 'Configuration'`;
     return [{ path: formatPath([...base, ...issue.path]), message }];
   });
 }
@@ -137,21 +154,36 @@ const overlaps = (a: { bucket: string; prefix: string }, b: { bucket: string; pr
 function consistency(c: ResolvedConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const name of duplicates(c.datasets, (d) => d.name)) {
-    problems.push({ path: "datasets", message: `dataset name '${name}' is used twice. Fix: give each dataset a unique name` });
+    problems.push({
+      path: "datasets",
+      message: `dataset name '${name}' is used twice. Fix: give each dataset a unique name`,
+    });
   }
   for (const name of duplicates(c.promotions, (p) => p.name)) {
-    problems.push({ path: "promotions", message: `promotion name '${name}' is used twice. Fix: give each promotion a unique name` });
+    problems.push({
+      path: "promotions",
+      message: `promotion name '${name}' is used twice. Fix: give each promotion a unique name`,
+    });
   }
   for (const fn of duplicates(c.promotions, (p) => `${p.function}:${p.alias}`)) {
-    problems.push({ path: "promotions", message: `function alias '${fn}' is promoted by two entries. Fix: keep one promotion per function alias` });
+    problems.push({
+      path: "promotions",
+      message: `function alias '${fn}' is promoted by two entries. Fix: keep one promotion per function alias`,
+    });
   }
   c.deploys.forEach((d, i) => {
     for (const s of duplicates(d.services, (t) => `${t.cluster}/${t.service}/${t.container}`)) {
-      problems.push({ path: `deploys[${i}].services`, message: `'${s}' is listed twice. Fix: remove the duplicate` });
+      problems.push({
+        path: `deploys[${i}].services`,
+        message: `'${s}' is listed twice. Fix: remove the duplicate`,
+      });
     }
   });
   for (const repo of duplicates(c.deploys, (d) => d.repository)) {
-    problems.push({ path: "deploys", message: `repository '${repo}' has two entries. Fix: merge them into one entry with several tag patterns and services` });
+    problems.push({
+      path: "deploys",
+      message: `repository '${repo}' has two entries. Fix: merge them into one entry with several tag patterns and services`,
+    });
   }
   c.promotions.forEach((p, i) => {
     c.datasets.forEach((d, j) => {
@@ -164,7 +196,10 @@ function consistency(c: ResolvedConfig): ConfigProblem[] {
     });
     c.promotions.forEach((q, k) => {
       if (k > i && overlaps(p, q)) {
-        problems.push({ path: `promotions[${k}].prefix`, message: `overlaps promotions[${i}]. Fix: use one prefix per function` });
+        problems.push({
+          path: `promotions[${k}].prefix`,
+          message: `overlaps promotions[${i}]. Fix: use one prefix per function`,
+        });
       }
     });
   });
@@ -178,7 +213,12 @@ function consistency(c: ResolvedConfig): ConfigProblem[] {
 export function load(input: unknown, stage: string, source?: string): ResolvedConfig {
   if (!/^[a-z][a-z0-9-]{0,29}$/.test(stage)) {
     throw new ConfigError(
-      [{ path: "stage", message: `'${stage}' is not a valid stage name. Fix: use lowercase letters, digits and '-', e.g. 'dev' or 'production'` }],
+      [
+        {
+          path: "stage",
+          message: `'${stage}' is not a valid stage name. Fix: use lowercase letters, digits and '-', e.g. 'dev' or 'production'`,
+        },
+      ],
       source,
     );
   }
@@ -199,7 +239,9 @@ export function load(input: unknown, stage: string, source?: string): ResolvedCo
     promotions: override.promotions ?? base.promotions,
   };
   const problems = consistency(resolved).map((p) =>
-    override.deploys || override.datasets || override.promotions ? { ...p, path: `stages.${stage} → ${p.path}` } : p,
+    override.deploys || override.datasets || override.promotions
+      ? { ...p, path: `stages.${stage} → ${p.path}` }
+      : p,
   );
   if (problems.length > 0) throw new ConfigError(problems, source);
   return resolved;

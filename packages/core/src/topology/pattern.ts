@@ -14,7 +14,14 @@ export type Matcher =
   | { suffix: string | { "equals-ignore-case": string } }
   | { wildcard: string }
   | { "equals-ignore-case": string }
-  | { "anything-but": string | number | (string | number)[] | { prefix: string } | { suffix: string } }
+  | {
+      "anything-but":
+        | string
+        | number
+        | (string | number)[]
+        | { prefix: string }
+        | { suffix: string };
+    }
   | { exists: boolean }
   | { numeric: (string | number)[] };
 
@@ -23,7 +30,8 @@ export interface EventPattern {
 }
 
 /** Escapes `*` and `\` so a literal can be embedded in an EventBridge `wildcard` matcher. */
-export const escapeWildcard = (literal: string): string => literal.replace(/[\\*]/g, (c) => `\\${c}`);
+export const escapeWildcard = (literal: string): string =>
+  literal.replace(/[\\*]/g, (c) => `\\${c}`);
 
 /** The matcher for an S3 key with an optional prefix and suffix. */
 export function keyMatcher(prefix: string, suffix: string): Matcher {
@@ -50,14 +58,25 @@ function wildcardRegex(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function compareNumeric(value: number, spec: (string | number)[]): boolean {
   for (let i = 0; i + 1 < spec.length; i += 2) {
     const op = spec[i];
     const bound = Number(spec[i + 1]);
     const ok =
-      op === "<" ? value < bound : op === "<=" ? value <= bound : op === ">" ? value > bound : op === ">=" ? value >= bound : op === "=" ? value === bound : false;
+      op === "<"
+        ? value < bound
+        : op === "<="
+          ? value <= bound
+          : op === ">"
+            ? value > bound
+            : op === ">="
+              ? value >= bound
+              : op === "="
+                ? value === bound
+                : false;
     if (!ok) return false;
   }
   return true;
@@ -70,28 +89,39 @@ function matchOne(value: unknown, m: Matcher): boolean {
   if ("prefix" in m) {
     if (typeof value !== "string") return false;
     const p = m.prefix;
-    return typeof p === "string" ? value.startsWith(p) : value.toLowerCase().startsWith(p["equals-ignore-case"].toLowerCase());
+    return typeof p === "string"
+      ? value.startsWith(p)
+      : value.toLowerCase().startsWith(p["equals-ignore-case"].toLowerCase());
   }
   if ("suffix" in m) {
     if (typeof value !== "string") return false;
     const s = m.suffix;
-    return typeof s === "string" ? value.endsWith(s) : value.toLowerCase().endsWith(s["equals-ignore-case"].toLowerCase());
+    return typeof s === "string"
+      ? value.endsWith(s)
+      : value.toLowerCase().endsWith(s["equals-ignore-case"].toLowerCase());
   }
   if ("wildcard" in m) return typeof value === "string" && wildcardRegex(m.wildcard).test(value);
-  if ("equals-ignore-case" in m) return typeof value === "string" && value.toLowerCase() === m["equals-ignore-case"].toLowerCase();
+  if ("equals-ignore-case" in m)
+    return (
+      typeof value === "string" && value.toLowerCase() === m["equals-ignore-case"].toLowerCase()
+    );
   if ("numeric" in m) return typeof value === "number" && compareNumeric(value, m.numeric);
   if ("anything-but" in m) {
     const ab = m["anything-but"];
     if (Array.isArray(ab)) return !ab.includes(value as string | number);
-    if (isObject(ab) && "prefix" in ab) return typeof value === "string" && !value.startsWith(ab.prefix);
-    if (isObject(ab) && "suffix" in ab) return typeof value === "string" && !value.endsWith(ab.suffix);
+    if (isObject(ab) && "prefix" in ab)
+      return typeof value === "string" && !value.startsWith(ab.prefix);
+    if (isObject(ab) && "suffix" in ab)
+      return typeof value === "string" && !value.endsWith(ab.suffix);
     return value !== ab;
   }
   return false;
 }
 
 function matchField(value: unknown, matchers: Matcher[]): boolean {
-  const exists = matchers.find((m) => isObject(m) && "exists" in m) as { exists: boolean } | undefined;
+  const exists = matchers.find((m) => isObject(m) && "exists" in m) as
+    | { exists: boolean }
+    | undefined;
   if (exists && value === undefined) return !exists.exists;
   if (Array.isArray(value)) return value.some((v) => matchers.some((m) => matchOne(v, m)));
   return matchers.some((m) => matchOne(value, m));

@@ -35,9 +35,27 @@ export interface QueueDef {
 }
 
 export type TargetDef =
-  | { kind: "function"; function: string; deadLetterQueue: string; maximumRetryAttempts: number; maximumEventAgeSeconds: number }
-  | { kind: "queue"; queue: string; deadLetterQueue: string; maximumRetryAttempts: number; maximumEventAgeSeconds: number }
-  | { kind: "state-machine"; stateMachine: string; deadLetterQueue: string; maximumRetryAttempts: number; maximumEventAgeSeconds: number };
+  | {
+      kind: "function";
+      function: string;
+      deadLetterQueue: string;
+      maximumRetryAttempts: number;
+      maximumEventAgeSeconds: number;
+    }
+  | {
+      kind: "queue";
+      queue: string;
+      deadLetterQueue: string;
+      maximumRetryAttempts: number;
+      maximumEventAgeSeconds: number;
+    }
+  | {
+      kind: "state-machine";
+      stateMachine: string;
+      deadLetterQueue: string;
+      maximumRetryAttempts: number;
+      maximumEventAgeSeconds: number;
+    };
 
 export interface RuleDef {
   id: string;
@@ -240,7 +258,10 @@ export function build(config: ResolvedConfig): Topology {
       pattern: {
         source: sources("aws.s3"),
         "detail-type": ["Object Created"],
-        detail: { bucket: { name: [dataset.bucket] }, object: { key: [keyMatcher(dataset.prefix, dataset.suffix)] } },
+        detail: {
+          bucket: { name: [dataset.bucket] },
+          object: { key: [keyMatcher(dataset.prefix, dataset.suffix)] },
+        },
       },
       target: { kind: "queue", queue: queueId, deadLetterQueue: dlq, ...RETRY },
     });
@@ -285,7 +306,10 @@ export function build(config: ResolvedConfig): Topology {
         pattern: {
           source: sources("aws.s3"),
           "detail-type": ["Object Created"],
-          detail: { bucket: { name: [promotion.bucket] }, object: { key: [keyMatcher(promotion.prefix, ".zip")] } },
+          detail: {
+            bucket: { name: [promotion.bucket] },
+            object: { key: [keyMatcher(promotion.prefix, ".zip")] },
+          },
         },
         target: { kind: "function", function: "PromoteHandler", deadLetterQueue: dlq, ...RETRY },
       });
@@ -327,7 +351,8 @@ export function build(config: ResolvedConfig): Topology {
       name: name("archive", 48),
       retentionDays: config.archive.retentionDays,
       // Keep exactly what some rule would route, so a replay has everything and nothing else.
-      pattern: rules.length > 0 ? { $or: rules.map((r) => r.pattern) } : { source: [SIMULATED_SOURCE] },
+      pattern:
+        rules.length > 0 ? { $or: rules.map((r) => r.pattern) } : { source: [SIMULATED_SOURCE] },
     },
     tables: [ledger],
     queues,
