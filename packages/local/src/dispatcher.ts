@@ -36,6 +36,8 @@ export interface DispatcherOptions {
   log?: (line: string) => void;
   /** Attempts for asynchronous (EventBridge → Lambda) invocations, as Lambda makes: 1 + 2 retries. */
   asyncAttempts?: number;
+  /** Pause between polls of an empty queue, in ms. */
+  idlePollMs?: number;
   /** Upper bound on a queue source's batching window locally, in ms. */
   maxWindowMs?: number;
 }
@@ -144,7 +146,7 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
             new ReceiveMessageCommand({
               QueueUrl: queue.url,
               MaxNumberOfMessages: Math.min(10, batchSize - batch.length),
-              WaitTimeSeconds: batch.length === 0 ? 1 : 0,
+              WaitTimeSeconds: 0,
               MessageSystemAttributeNames: ["All"],
             }),
           );
@@ -157,7 +159,12 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
           batch.length < batchSize &&
           Date.now() - first < windowMs
         );
-        if (batch.length === 0) continue;
+        if (batch.length === 0) {
+          // Short polling with a pause: moto serves long polls by sleeping in a request thread,
+          // and several idle long polls slow every other request to a crawl.
+          await sleep(this.o.idlePollMs ?? 100);
+          continue;
+        }
         this.inflight++;
         try {
           await deliver(batch);

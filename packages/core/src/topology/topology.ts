@@ -311,23 +311,18 @@ export function build(config: ResolvedConfig): Topology {
             object: { key: [keyMatcher(promotion.prefix, ".zip")] },
           },
         },
-        target: { kind: "function", function: "PromoteHandler", deadLetterQueue: dlq, ...RETRY },
+        // The rule starts the workflow itself: no function in between (see DESIGN "promote").
+        target: {
+          kind: "state-machine",
+          stateMachine: "PromoteWorkflow",
+          deadLetterQueue: dlq,
+          ...RETRY,
+        },
       });
       if (!buckets.some((b) => b.name === promotion.bucket)) {
         buckets.push({ name: promotion.bucket, flow: "promote", managed: true, versioned: true });
       }
     }
-    functions.push({
-      id: "PromoteHandler",
-      flow: "promote",
-      handler: "functions/promote.handler",
-      timeoutSeconds: 60,
-      memoryMb: 512,
-      link: ["Ledger", "PromoteWorkflow"],
-      queues: [],
-      asyncDeadLetterQueue: dlq,
-      permissions: [],
-    });
     stateMachines.push({
       id: "PromoteWorkflow",
       name: name("promote", 80),

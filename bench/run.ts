@@ -1,0 +1,188 @@
+/**
+ * `npm run bench`: benchmarks, each compared with a baseline measured in the same process
+ * (a ratio), because wall-clock figures on shared machines are noisy. Prints figures with
+ * progress and writes them to bench/results/<name>.json.
+ *
+ * backbone: N events through the emulator's EventBridge → rule → SQS → dispatcher → handler,
+ * against the baseline of the same N events through the same rule pattern and archive into
+ * a queue read by a bare receive/delete loop. Both pay the emulator's routing cost (moto spends ~0.1 s
+ * per event and target in PutEvents), so the ratio is what the local runtime adds.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+// The emulator accepts any credentials; set dummy ones so no real profile is ever used.
+process.env.AWS_ACCESS_KEY_ID = "test";
+process.env.AWS_SECRET_ACCESS_KEY = "test";
+process.env.AWS_REGION = "us-east-1";
+
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  CreateArchiveCommand,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from "@aws-sdk/client-eventbridge";
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { clients } from "@switchyard/aws";
+import { Events, Topology } from "@switchyard/core";
+import { ensureEmulator, freePort, resetEmulator } from "@switchyard/local/emulator";
+import { loadProjectConfig, REPO_ROOT, startLocal } from "@switchyard/local/runtime";
+
+const { values } = parseArgs({
+  options: {
+    json: { type: "boolean", default: false },
+    events: { type: "string", default: "100" },
+  },
+});
+const N = Number(values.events);
+const progress = (line: string) => {
+  if (!values.json) process.stderr.write(`${line}\n`);
+};
+
+const emulator = await ensureEmulator({
+  endpoint: `http://127.0.0.1:${await freePort()}`,
+  log: progress,
+});
+const c = clients({ endpoint: emulator.endpoint, region: "us-east-1" });
+
+const entriesFrom = (i: number) =>
+  Array.from({ length: Math.min(10, N - i) }, (_, j) =>
+    Events.Simulate.ecrPush({
+      repository: "web",
+      tag: `release-${i + j}`,
+      region: "us-east-1",
+      account: "123456789012",
+    }),
+  );
+
+async function baseline(): Promise<number> {
+  const topology = Topology.build(await loadProjectConfig("local"));
+  const rule = topology.rules.find((r) => r.id === "DeployImagePushed");
+  if (!rule) throw new Error("the project config has no deploy rule to benchmark");
+  const { QueueUrl = "" } = await c.sqs.send(
+    new CreateQueueCommand({ QueueName: "bench-baseline" }),
+  );
+  const { Attributes } = await c.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  await c.events.send(
+    new PutRuleCommand({ Name: "bench-baseline", EventPattern: JSON.stringify(rule.pattern) }),
+  );
+  await c.events.send(
+    new PutTargetsCommand({
+      Rule: "bench-baseline",
+      Targets: [{ Id: "q", Arn: Attributes?.QueueArn }],
+    }),
+  );
+  // The runtime archives every routed event; so does the baseline, so both pay for it.
+  await c.events.send(
+    new CreateArchiveCommand({
+      ArchiveName: "bench-baseline",
+      EventSourceArn: "arn:aws:events:us-east-1:123456789012:event-bus/default",
+      EventPattern: JSON.stringify(topology.archive.pattern),
+    }),
+  );
+  let received = 0;
+  const consumer = (async () => {
+    while (received < N) {
+      const { Messages = [] } = await c.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }),
+      );
+      if (Messages.length === 0) {
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      received += Messages.length;
+      await c.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: Messages.map((m, j) => ({
+            Id: String(j),
+            ReceiptHandle: m.ReceiptHandle ?? "",
+          })),
+        }),
+      );
+    }
+  })();
+  const started = performance.now();
+  for (let i = 0; i < N; i += 10) {
+    await c.events.send(new PutEventsCommand({ Entries: entriesFrom(i) }));
+    if ((i / 10) % 5 === 0)
+      progress(`[bench] baseline: sent ${Math.min(i + 10, N)}/${N}, received ${received}`);
+  }
+  await consumer;
+  return performance.now() - started;
+}
+
+async function backbone(): Promise<{ ms: number; startupMs: number }> {
+  let handled = 0;
+  const t0 = performance.now();
+  const rt = await startLocal({
+    endpoint: emulator.endpoint,
+    stateFile: false,
+    handlers: {
+      DeployHandler: async () => {
+        handled++;
+      },
+    },
+  });
+  const startupMs = performance.now() - t0;
+  const started = performance.now();
+  try {
+    for (let i = 0; i < N; i += 10) {
+      await c.events.send(new PutEventsCommand({ Entries: entriesFrom(i) }));
+      if ((i / 10) % 5 === 0)
+        progress(`[bench] backbone: sent ${Math.min(i + 10, N)}/${N}, handled ${handled}`);
+    }
+    const deadline = Date.now() + 120_000;
+    while (handled < N) {
+      if (Date.now() > deadline)
+        throw new Error(`only ${handled}/${N} events were handled within 120 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { ms: performance.now() - started, startupMs };
+  } finally {
+    await rt.stop();
+  }
+}
+
+try {
+  progress(`[bench] baseline: ${N} events through EventBridge → rule → SQS → bare consumer`);
+  await resetEmulator(emulator.endpoint);
+  const base = await baseline();
+  progress(`[bench] backbone: ${N} events through EventBridge → rule → SQS → dispatcher → handler`);
+  await resetEmulator(emulator.endpoint);
+  const bb = await backbone();
+  const result = {
+    benchmark: "backbone",
+    at: new Date().toISOString(),
+    node: process.version,
+    events: N,
+    baselineMs: Math.round(base),
+    backboneMs: Math.round(bb.ms),
+    ratio: Number((bb.ms / base).toFixed(2)),
+    eventsPerSecond: Math.round((N / bb.ms) * 1000),
+    baselineMessagesPerSecond: Math.round((N / base) * 1000),
+    warmStartupMs: Math.round(bb.startupMs),
+  };
+  const dir = join(REPO_ROOT, "bench", "results");
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "backbone.json"), `${JSON.stringify(result, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    process.stdout.write(
+      `backbone: ${N} events in ${result.backboneMs} ms (${result.eventsPerSecond}/s); ` +
+        `baseline (same routing, bare consumer) ${result.baselineMs} ms (${result.baselineMessagesPerSecond}/s); ` +
+        `ratio ${result.ratio}×; runtime ready in ${result.warmStartupMs} ms\n` +
+        `written to bench/results/backbone.json\n`,
+    );
+  }
+} finally {
+  await emulator.stop();
+}
