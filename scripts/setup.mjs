@@ -24,12 +24,9 @@ const run = (cmd, args) => {
 const stale = !existsSync(installed) || statSync(lock).mtimeMs > statSync(installed).mtimeMs;
 if (stale) {
   console.error("[setup] installing dependencies (first run on this clone)…");
-  run(
-    "npm",
-    existsSync(join(root, "node_modules"))
-      ? ["install", "--no-audit", "--no-fund"]
-      : ["ci", "--no-audit", "--no-fund"],
-  );
+  // `npm install` honours package-lock.json. `npm ci` would refuse it: the lock cannot list
+  // optional packages for other platforms that the registry mirror does not serve.
+  run("npm", ["install", "--no-audit", "--no-fund"]);
 } else {
   // A no-op (~0.1 s) unless SST's platform types are missing or stale.
   run(process.execPath, [join(root, "scripts", "sst-install.mjs")]);
