@@ -22,6 +22,9 @@ CACHE_DIR=${SWITCHYARD_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:?HOME is not set}/.ca
 RUN_DIR=$CACHE_DIR/run
 MOTO_ROOT=$CACHE_DIR/moto-root
 MARKER_NAME=.switchyard-moto-version
+# Bump when the chroot's package set changes, so cached roots built by an older recipe are rebuilt.
+ROOT_RECIPE=2
+ROOT_PACKAGES=(python3-moto python3-jsonpath-ng python3-pyparsing python3-flask python3-flask-cors)
 
 REQUESTED=${SWITCHYARD_EMULATOR:-auto}
 HOST=${SWITCHYARD_EMULATOR_HOST:-127.0.0.1}
@@ -230,7 +233,8 @@ script_interpreter() {
 }
 
 moto_version_of() {
-  timeout 60 "$1" -c 'import sys, moto; sys.stdout.write(moto.__version__)' 2>/dev/null
+  # jsonpath_ng is a moto extra that EventBridge delivery needs; flask serves moto_server.
+  timeout 60 "$1" -c 'import sys, moto, jsonpath_ng, flask, flask_cors; sys.stdout.write(moto.__version__)' 2>/dev/null
 }
 
 # detect_moto_server — sets MS_PATH and MOTO_VERSION when a moto_server >= MIN_MOTO is on PATH,
@@ -259,7 +263,7 @@ detect_moto_server() {
     return 1
   }
   ver=$(moto_version_of "$py") || {
-    MS_NOTE="$real: '$py' cannot import moto"
+    MS_NOTE="$real: '$py' cannot import moto with its server extras (moto, jsonpath_ng, flask, flask_cors)"
     return 1
   }
   if ! version_ge "$ver" "$MIN_MOTO"; then
@@ -279,7 +283,8 @@ debootstrap_possible() {
 root_ready() {
   local ver
   [[ -f $MOTO_ROOT/$MARKER_NAME && -x $MOTO_ROOT/usr/bin/moto_server ]] || return 1
-  ver=$(<"$MOTO_ROOT/$MARKER_NAME")
+  read -r ver recipe <"$MOTO_ROOT/$MARKER_NAME" || true
+  [[ ${recipe:-1} == "$ROOT_RECIPE" ]] || return 1
   version_ge "$ver" "$MIN_MOTO" || return 1
   MOTO_VERSION=$ver
 }
@@ -452,16 +457,18 @@ build_root() {
 
   log "installing python3-moto from sid (3/3)…"
   run_step "$buildlog" "${ROOT_CMD[@]}" "${apt_root[@]}" install -y --no-install-recommends -t sid \
-    python3-moto python3-pyparsing python3-flask python3-flask-cors ||
+    "${ROOT_PACKAGES[@]}" ||
     build_failed "apt-get install python3-moto (chroot)" "$buildlog"
-  run_step "$buildlog" "${ROOT_CMD[@]}" apt-get clean || true
+  if ! run_step "$buildlog" "${ROOT_CMD[@]}" apt-get clean; then
+    log "apt-get clean failed in the chroot (harmless: the root keeps its package cache)"
+  fi
 
-  ver=$("${ROOT_CMD[@]}" /usr/bin/python3 -c 'import sys, moto; sys.stdout.write(moto.__version__)' \
+  ver=$("${ROOT_CMD[@]}" /usr/bin/python3 -c 'import sys, moto, jsonpath_ng, flask, flask_cors; sys.stdout.write(moto.__version__)' \
     2>>"$buildlog") || build_failed "import moto (chroot)" "$buildlog"
   version_ge "$ver" "$MIN_MOTO" || die 1 "Debian sid ships moto $ver, which is older than $MIN_MOTO"
   [[ -x $tmp/usr/bin/moto_server ]] || die 1 "python3-moto $ver has no /usr/bin/moto_server"
 
-  printf '%s\n' "$ver" >"$tmp/$MARKER_NAME"
+  printf '%s %s\n' "$ver" "$ROOT_RECIPE" >"$tmp/$MARKER_NAME"
   mv -T -- "$tmp" "$MOTO_ROOT"
   BUILD_TMP=
   MOTO_VERSION=$ver

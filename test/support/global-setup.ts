@@ -12,7 +12,7 @@ declare module "vitest" {
  * SWITCHYARD_TEST_ENDPOINT), so tests never touch the emulator `npm start` uses.
  */
 export default async function setup(project: TestProject) {
-  const endpoint = process.env.SWITCHYARD_TEST_ENDPOINT ?? `http://127.0.0.1:${await freePort()}`;
+  const endpoint = process.env.SWITCHYARD_TEST_ENDPOINT || `http://127.0.0.1:${await freePort()}`;
   const emulator = await ensureEmulator({
     endpoint,
     log: (line) => process.stderr.write(`${line}\n`),
