@@ -12,7 +12,8 @@ export interface LocalState {
   resources: Record<string, Record<string, string>>;
 }
 
-export const localStatePath = () => join(REPO_ROOT, ".switchyard", "local.json");
+export const localStatePath = () =>
+  process.env.SWITCHYARD_STATE_FILE || join(REPO_ROOT, ".switchyard", "local.json");
 
 /** Thrown for mistakes the user can fix; the CLI prints the message without a stack. */
 export class UsageError extends Error {

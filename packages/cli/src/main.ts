@@ -14,6 +14,8 @@ Usage:
   switchyard send ecr-push --repository NAME [--tag TAG] [--digest sha256:…] --stage STAGE [--json]
   switchyard send object-created|artifact --bucket NAME --key KEY [--size N] --stage STAGE [--json]
       Put a real-shaped event with source switchyard.simulated (non-production stages only).
+  switchyard dlq list [--queue ID] [--limit N] --stage STAGE [--json]
+      Dead letters per DLQ; with --queue, the first ones with their original event and error.
 
 Deployed stages: run through SST so resources are linked, e.g.
   npx sst shell --stage dev -- npx tsx packages/cli/src/main.ts send ecr-push --repository web --tag release-7 --stage dev
@@ -36,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
       key: { type: "string" },
       size: { type: "string" },
       "version-id": { type: "string" },
+      queue: { type: "string" },
+      limit: { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -66,6 +70,16 @@ async function main(argv: string[]): Promise<void> {
         key: values.key,
         size: values.size,
         versionId: values["version-id"],
+      });
+    }
+    case "dlq": {
+      const { dlq } = await import("./commands/dlq");
+      return dlq({
+        action: sub ?? "list",
+        stage: values.stage ?? "local",
+        queue: values.queue,
+        limit: Number(values.limit ?? 10),
+        json: values.json ?? false,
       });
     }
     default:

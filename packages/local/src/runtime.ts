@@ -43,7 +43,7 @@ export interface LocalOptions {
   /** Scales Wait states and retry intervals in local executions. */
   timeScale?: number;
   log?: (line: string) => void;
-  /** Where to write the `ready` state; defaults to `.switchyard/local.json`. Set false to skip. */
+  /** Where to write the `ready` state; defaults to `$SWITCHYARD_STATE_FILE` or `.switchyard/local.json`. Set false to skip. */
   stateFile?: string | false;
 }
 

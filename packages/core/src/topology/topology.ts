@@ -186,7 +186,7 @@ export function build(config: ResolvedConfig): Topology {
       id: `${id}Alarm`,
       name: name(`${[...parts, "dlq"].join("-")}-not-empty`, 255),
       queue: id,
-      description: `Dead letters waiting in ${q.name}. Inspect with \`switchyard dlq list --queue ${id}\`, redrive with \`switchyard dlq redrive --queue ${id}\`.`,
+      description: `Dead letters waiting in ${q.name}: each holds the original event and its error. Inspect with \`switchyard dlq list --stage ${stage} --queue ${id}\`.`,
     });
     return id;
   };

@@ -1,0 +1,125 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { type LocalRuntime, REPO_ROOT, startLocal } from "../../packages/local/src/runtime";
+import { useEmulator } from "../support/emulator";
+
+/** The `switchyard` CLI against a running local control plane, as a user runs it. */
+const { endpoint } = useEmulator();
+const run = promisify(execFile);
+
+let rt: LocalRuntime | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await rt?.stop();
+  rt = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const cli = (args: string[], stateFile: string) =>
+  run(process.execPath, ["--import", "tsx", join(REPO_ROOT, "packages/cli/src/main.ts"), ...args], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      SWITCHYARD_STATE_FILE: stateFile,
+      AWS_ENDPOINT_URL: "",
+      AWS_ENDPOINT_URL_SFN: "",
+    },
+  });
+
+describe("switchyard CLI", () => {
+  it("sends a simulated ECR push and lists the dead letter it ends as, with its error", async () => {
+    // Prepare
+    dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+    const stateFile = join(dir, "local.json");
+    rt = await startLocal({
+      endpoint,
+      stateFile,
+      handlers: {
+        DeployHandler: async () => {
+          throw new Error("service demo/web not found");
+        },
+      },
+    });
+    // Act
+    const sent = await cli(
+      [
+        "send",
+        "ecr-push",
+        "--repository",
+        "web",
+        "--tag",
+        "release-5",
+        "--stage",
+        "local",
+        "--json",
+      ],
+      stateFile,
+    );
+    await rt.idle();
+    const listed = await cli(
+      ["dlq", "list", "--queue", "DeployDlq", "--stage", "local", "--json"],
+      stateFile,
+    );
+    // Assess
+    const event = JSON.parse(sent.stdout) as {
+      eventId: string;
+      source: string;
+      detail: Record<string, string>;
+    };
+    expect(event.source).toBe("switchyard.simulated");
+    expect(event.detail["image-tag"]).toBe("release-5");
+    const report = JSON.parse(listed.stdout) as {
+      queues: {
+        queue: string;
+        waiting: number;
+        messages: { error: string; body: { detail: Record<string, string> } }[];
+      }[];
+    };
+    expect(report.queues).toHaveLength(1);
+    expect(report.queues[0]?.waiting).toBe(1);
+    expect(report.queues[0]?.messages[0]?.error).toBe("service demo/web not found");
+    expect(report.queues[0]?.messages[0]?.body.detail["image-digest"]).toBe(
+      event.detail["image-digest"],
+    );
+  });
+
+  it.each([
+    { args: ["send", "ecr-push", "--stage", "local"], message: /send ecr-push needs --repository/ },
+    {
+      args: ["send", "nonsense", "--stage", "local"],
+      message: /unknown event kind 'nonsense'. Use one of/,
+    },
+    {
+      args: ["dlq", "list", "--queue", "Nope", "--stage", "local"],
+      message: /'Nope' is not a dead-letter queue of stage local. Known: DeployDlq/,
+    },
+  ])("explains what to do for `$args`", async ({ args, message }) => {
+    // Prepare
+    dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+    const stateFile = join(dir, "local.json");
+    rt = await startLocal({ endpoint, stateFile, handlers: {} });
+    // Act
+    const failure = await cli(args, stateFile).catch((e: { code: number; stderr: string }) => e);
+    // Assess
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(message);
+  });
+
+  it("tells the user to start the control plane when it is not running", async () => {
+    // Prepare
+    dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+    // Act
+    const failure = await cli(["dlq", "list", "--stage", "local"], join(dir, "absent.json")).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    // Assess
+    expect(failure).toMatchObject({ code: 2 });
+    expect((failure as { stderr: string }).stderr).toMatch(
+      /not running. Start it with `npm start`/,
+    );
+  });
+});
