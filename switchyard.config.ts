@@ -1,5 +1,17 @@
 import { Config } from "@switchyard/core";
 
+/** The demo API's promotion; the local stage reuses it with a bake of seconds. */
+const api: Config.PromotionInput = {
+  name: "api",
+  bucket: "demo-artifacts",
+  prefix: "api/",
+  function: "api",
+  alias: "live",
+  strategy: { type: "canary", percent: 10, bakeSeconds: 300 },
+  alarms: ["api-errors"],
+  onConcurrent: "supersede",
+};
+
 /**
  * Switchyard's configuration: which ECR pushes redeploy which ECS services, which
  * file drops feed which Glue jobs and Snowflake tables, and which artifact uploads
@@ -33,32 +45,12 @@ export default Config.define({
       batching: { maxFiles: 1000, windowSeconds: 30 },
     },
   ],
-  promotions: [
-    {
-      name: "api",
-      bucket: "demo-artifacts",
-      prefix: "api/",
-      function: "api",
-      alias: "live",
-      strategy: { type: "canary", percent: 10, bakeSeconds: 300 },
-      alarms: ["api-errors"],
-      onConcurrent: "supersede",
-    },
-  ],
+  promotions: [api],
   stages: {
     local: {
       archive: { retentionDays: 1 },
-      promotions: [
-        {
-          name: "api",
-          bucket: "demo-artifacts",
-          prefix: "api/",
-          function: "api",
-          alias: "live",
-          strategy: { type: "canary", percent: 10, bakeSeconds: 3 },
-          alarms: ["api-errors"],
-        },
-      ],
+      // Stage arrays replace the top-level ones; spread an entry to change one field.
+      promotions: [{ ...api, strategy: { type: "canary", percent: 10, bakeSeconds: 3 } }],
     },
     production: {
       production: true,

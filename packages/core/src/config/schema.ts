@@ -267,3 +267,6 @@ export type DeployTarget = z.output<typeof DeployTarget>;
 export type Dataset = z.output<typeof Dataset>;
 export type Promotion = z.output<typeof Promotion>;
 export type Strategy = z.output<typeof Strategy>;
+export type DeployInput = z.input<typeof Deploy>;
+export type DatasetInput = z.input<typeof Dataset>;
+export type PromotionInput = z.input<typeof Promotion>;
