@@ -146,6 +146,18 @@ export function idFrom(...parts: readonly unknown[]): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** An event id derived from the envelope plus what identifies the event's subject. */
+function envelopeId(event: AnyEventBridgeEvent, ...subject: readonly unknown[]): string {
+  return idFrom(
+    event["detail-type"],
+    event.source,
+    event.account,
+    event.region,
+    event.time,
+    ...subject,
+  );
+}
+
 /** A realistic image digest (`sha256:` + 64 hex) derived from a seed. */
 export function digestOf(seed: string): string {
   return `sha256:${sha256("digest", seed)}`;
@@ -207,12 +219,8 @@ function ecrImageAction(
     region: options.region,
     replayName: options.replayName,
   });
-  event.id = idFrom(
-    event["detail-type"],
-    event.source,
-    event.account,
-    event.region,
-    event.time,
+  event.id = envelopeId(
+    event,
     detail["action-type"],
     detail["repository-name"],
     detail["image-digest"],
@@ -330,12 +338,8 @@ export function objectCreated(options: ObjectCreatedOptions): ObjectCreatedEvent
   if (options.sourceIpAddress !== undefined) detail["source-ip-address"] = options.sourceIpAddress;
   if (options.reason !== undefined) detail.reason = options.reason;
 
-  event.id = idFrom(
-    event["detail-type"],
-    event.source,
-    event.account,
-    event.region,
-    event.time,
+  event.id = envelopeId(
+    event,
     options.bucket,
     object.key,
     object["version-id"],
@@ -409,17 +413,7 @@ export function ecsDeploymentEvent(options: EcsDeploymentOptions): EcsDeployment
     updatedAt: awsTime(options.updatedAt ?? event.time),
     reason: options.reason ?? defaultReason(eventName, deploymentId),
   };
-  event.id = idFrom(
-    event["detail-type"],
-    event.source,
-    event.account,
-    event.region,
-    event.time,
-    options.cluster,
-    options.service,
-    eventName,
-    deploymentId,
-  );
+  event.id = envelopeId(event, options.cluster, options.service, eventName, deploymentId);
   return event;
 }
 

@@ -4,6 +4,7 @@ import {
   SendTaskSuccessCommand,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { afterEach, describe, expect, it } from "vitest";
 import { bindingTable, resolveBinding } from "../../packages/local/src/bindings";
@@ -196,5 +197,31 @@ describe("local Step Functions runner", () => {
     expect(waiting.status).toBe("RUNNING");
     expect(finished.status).toBe("SUCCEEDED");
     expect(JSON.parse(finished.output ?? "{}")).toEqual({ approved: true });
+  });
+
+  it("stops a running execution with StopExecution, which then stays ABORTED", async () => {
+    // Prepare
+    const sfn = runner();
+    sfn.register({
+      name: "test",
+      arn: ARN,
+      definition: {
+        StartAt: "Bake",
+        States: { Bake: { Type: "Wait", Seconds: 3600, Next: "Done" }, Done: { Type: "Succeed" } },
+      },
+    });
+    const server = await sfn.serve();
+    closers.push(server.close);
+    const client = new SFNClient({ endpoint: server.endpoint, region: "us-east-1" });
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn: ARN, name: "long", input: "{}" }),
+    );
+    // Act
+    await client.send(new StopExecutionCommand({ executionArn }));
+    await sfn.idle(5_000);
+    const stopped = await client.send(new DescribeExecutionCommand({ executionArn }));
+    // Assess
+    expect(stopped.status).toBe("ABORTED");
+    expect(stopped.stopDate).toBeInstanceOf(Date);
   });
 });

@@ -95,9 +95,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   const endpoint = emulator.endpoint;
 
   const handlers: Record<string, Handler | undefined> = {};
-  const functionNames = new Map<string, string>();
   for (const fn of topology.functions) {
-    functionNames.set(fn.id, fn.id);
     handlers[fn.id] = options.handlers?.[fn.id] ?? (await loadHandler(REPO_ROOT, fn.handler));
     if (!handlers[fn.id])
       log(

@@ -100,6 +100,7 @@ export class LocalStepFunctions {
   readonly machines = new Map<string, StateMachineEntry>();
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly tasks = new Map<string, PendingTask>();
+  private readonly aborts = new Map<string, () => void>();
 
   constructor(private readonly options: LocalStepFunctionsOptions) {}
 
@@ -205,6 +206,7 @@ export class LocalStepFunctions {
         StateMachine: { Id: machine.arn, Name: machine.name },
       } as never,
     });
+    this.aborts.set(record.executionArn, execution.abort);
     const logs = (async () => {
       for await (const e of execution.eventLogs) {
         const ev = e as { type: string; state?: { name: string }; Error?: string; error?: string };
@@ -218,9 +220,12 @@ export class LocalStepFunctions {
     })().catch(() => undefined);
     try {
       const output = await execution.result;
+      // StopExecution may have ended it meanwhile; a stopped execution stays ABORTED.
+      if ((record.status as ExecutionRecord["status"]) === "ABORTED") return;
       record.status = "SUCCEEDED";
       record.output = JSON.stringify(output ?? null);
     } catch (error) {
+      if ((record.status as ExecutionRecord["status"]) === "ABORTED") return;
       record.status = "FAILED";
       const e = error as Error & { cause?: { name?: string; message?: string } };
       if (error instanceof ExecutionError && e.cause) {
@@ -233,7 +238,8 @@ export class LocalStepFunctions {
       if (record.error === "ExecutionTimeoutError" || e.name === "ExecutionTimeoutError")
         record.status = "TIMED_OUT";
     } finally {
-      record.stopDate = new Date();
+      record.stopDate ??= new Date();
+      this.aborts.delete(record.executionArn);
       await logs;
       this.options.log?.(
         `[sfn] ${machine.name}/${record.name} ${record.status}${record.error ? ` (${record.error}: ${record.cause})` : ""}`,
@@ -352,10 +358,12 @@ export class LocalStepFunctions {
               "ExecutionDoesNotExist",
               `Execution Does Not Exist: '${body.executionArn}'`,
             );
-          // Local executions cannot be interrupted mid-task; mark the intent and report it.
-          e.status = "ABORTED";
-          e.stopDate = new Date();
-          return reply(200, { stopDate: e.stopDate.getTime() / 1000 });
+          if (e.status === "RUNNING") {
+            e.status = "ABORTED";
+            e.stopDate = new Date();
+            this.aborts.get(e.executionArn)?.();
+          }
+          return reply(200, { stopDate: (e.stopDate ?? new Date()).getTime() / 1000 });
         }
         case "SendTaskSuccess":
           this.sendTaskSuccess(body.taskToken, body.output);
