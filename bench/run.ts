@@ -8,11 +8,6 @@
  * a queue read by a bare receive/delete loop. Both pay the emulator's routing cost (moto spends ~0.1 s
  * per event and target in PutEvents), so the ratio is what the local runtime adds.
  */
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-// The emulator accepts any credentials; set dummy ones so no real profile is ever used.
-process.env.AWS_ACCESS_KEY_ID = "test";
-process.env.AWS_SECRET_ACCESS_KEY = "test";
-process.env.AWS_REGION = "us-east-1";
 
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -32,6 +27,7 @@ import {
 import { clients } from "@switchyard/aws";
 import { Events, Topology } from "@switchyard/core";
 import { ensureEmulator, freePort, resetEmulator } from "@switchyard/local/emulator";
+import { useLocalAws } from "@switchyard/local/env";
 import { loadProjectConfig, REPO_ROOT, startLocal } from "@switchyard/local/runtime";
 
 const { values } = parseArgs({
@@ -49,6 +45,7 @@ const emulator = await ensureEmulator({
   endpoint: `http://127.0.0.1:${await freePort()}`,
   log: progress,
 });
+useLocalAws({ endpoint: emulator.endpoint });
 const c = clients({ endpoint: emulator.endpoint, region: "us-east-1" });
 
 const entriesFrom = (i: number) =>

@@ -70,6 +70,13 @@ const operatorPatterns: Record<string, Topology.EventPattern> = {
 const label = (e: AnyEventBridgeEvent) =>
   `${e.source}|${e["detail-type"]}|${JSON.stringify(e.detail)}`;
 
+/** Labels of the sample events our own matcher says `pattern` matches, sorted. */
+const matchedByUs = (pattern: Topology.EventPattern) =>
+  events
+    .filter((e) => Topology.matches(pattern, e))
+    .map(label)
+    .sort();
+
 async function routeThroughEmulator(
   patterns: Record<string, Topology.EventPattern>,
 ): Promise<Record<string, string[]>> {
@@ -135,10 +142,7 @@ describe("event patterns: our matcher agrees with the emulator's EventBridge", (
     const routed = await routeThroughEmulator(patterns);
     // Assess
     for (const [name, pattern] of Object.entries(patterns)) {
-      const expected = events
-        .filter((e) => Topology.matches(pattern, e))
-        .map(label)
-        .sort();
+      const expected = matchedByUs(pattern);
       expect(routed[name], name).toEqual(expected);
     }
     expect(Object.values(routed).some((r) => r.length > 0)).toBe(true);
@@ -149,10 +153,7 @@ describe("event patterns: our matcher agrees with the emulator's EventBridge", (
     const routed = await routeThroughEmulator(operatorPatterns);
     // Assess
     for (const [name, pattern] of Object.entries(operatorPatterns)) {
-      const expected = events
-        .filter((e) => Topology.matches(pattern, e))
-        .map(label)
-        .sort();
+      const expected = matchedByUs(pattern);
       expect(expected.length, `${name} should match some sample`).toBeGreaterThan(0);
       expect(routed[name], name).toEqual(expected);
     }

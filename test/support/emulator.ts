@@ -1,6 +1,7 @@
 import { beforeEach, inject } from "vitest";
 import { clients } from "../../packages/aws/src/clients";
 import { resetEmulator } from "../../packages/local/src/emulator";
+import { useLocalAws } from "../../packages/local/src/env";
 
 /**
  * Points the AWS SDK at this project's emulator and resets the emulator before each
@@ -8,11 +9,7 @@ import { resetEmulator } from "../../packages/local/src/emulator";
  */
 export function useEmulator() {
   const endpoint = inject("emulatorEndpoint");
-  process.env.AWS_ENDPOINT_URL = endpoint;
-  process.env.AWS_REGION = "us-east-1";
-  process.env.AWS_ACCESS_KEY_ID = "test";
-  process.env.AWS_SECRET_ACCESS_KEY = "test";
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  useLocalAws({ endpoint });
   beforeEach(async () => {
     await resetEmulator(endpoint);
   });

@@ -303,13 +303,7 @@ export function objectCreated(options: ObjectCreatedOptions): ObjectCreatedEvent
       ? FIXTURES["s3-object-created-unversioned"]
       : FIXTURES["s3-object-created"];
   const event = structuredClone(base);
-  applyEnvelope(event, {
-    time: options.time,
-    source: options.source,
-    account: options.account,
-    region: options.region,
-    replayName: options.replayName,
-  });
+  applyEnvelope(event, options);
   event.resources = [`arn:aws:s3:::${options.bucket}`];
 
   const detail = event.detail;
@@ -394,13 +388,7 @@ export function ecsDeploymentEvent(options: EcsDeploymentOptions): EcsDeployment
   const event = structuredClone(
     failed ? FIXTURES["ecs-deployment-failed"] : FIXTURES["ecs-deployment-state-change"],
   );
-  applyEnvelope(event, {
-    time: options.time,
-    source: options.source,
-    account: options.account,
-    region: options.region,
-    replayName: options.replayName,
-  });
+  applyEnvelope(event, options);
   event.resources = [
     `arn:aws:ecs:${event.region}:${event.account}:service/${options.cluster}/${options.service}`,
   ];
@@ -546,11 +534,11 @@ function md5OfMessageAttributes(attributes: SQSMessageAttributes): string {
 // ---------------------------------------------------------------------------------------
 
 interface EnvelopeOverrides {
-  time: string | Date | undefined;
-  source: string | undefined;
-  account: string | undefined;
-  region: string | undefined;
-  replayName: string | undefined;
+  time?: string | Date;
+  source?: string;
+  account?: string;
+  region?: string;
+  replayName?: string;
 }
 
 function applyEnvelope(event: AnyEventBridgeEvent, overrides: EnvelopeOverrides): void {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { useLocalAws } from "@switchyard/local/env";
 import { applyResourceEnv } from "@switchyard/local/resources";
 import { REPO_ROOT } from "@switchyard/local/runtime";
 
@@ -50,12 +51,7 @@ export function connect(stage: string): {
       throw new UsageError(
         `the local control plane (pid ${state.pid}) has exited. Start it again with \`npm start\`.`,
       );
-    process.env.AWS_ENDPOINT_URL = state.endpoint;
-    process.env.AWS_ENDPOINT_URL_SFN = state.sfnEndpoint;
-    process.env.AWS_REGION = state.region;
-    process.env.AWS_ACCESS_KEY_ID ??= "test";
-    process.env.AWS_SECRET_ACCESS_KEY ??= "test";
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+    useLocalAws({ endpoint: state.endpoint, sfnEndpoint: state.sfnEndpoint, region: state.region });
     applyResourceEnv(state.resources);
     return { stage, resources: state.resources, local: state };
   }

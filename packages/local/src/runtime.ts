@@ -7,6 +7,7 @@ import { Config, Topology, type Workflow } from "@switchyard/core";
 import { bindingTable, resolveBinding } from "./bindings";
 import { Dispatcher } from "./dispatcher";
 import { DEFAULT_ENDPOINT, ensureEmulator } from "./emulator";
+import { useLocalAws } from "./env";
 import { plugins } from "./flows";
 import { type Handler, lambdaContext, loadHandler } from "./lambda";
 import { type Provisioned, provision } from "./provision";
@@ -63,16 +64,6 @@ export interface LocalRuntime {
   /** Waits until no event is being dispatched and no execution runs. */
   idle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-function setAwsEnv(endpoint: string, sfnEndpoint: string, region: string) {
-  process.env.AWS_ENDPOINT_URL = endpoint;
-  // Step Functions calls go to the local runner, which executes the same ASL.
-  process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint;
-  process.env.AWS_REGION = region;
-  process.env.AWS_ACCESS_KEY_ID ??= "test";
-  process.env.AWS_SECRET_ACCESS_KEY ??= "test";
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 }
 
 /**
@@ -133,7 +124,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     log,
   });
   const sfnServer = await sfn.serve();
-  setAwsEnv(endpoint, sfnServer.endpoint, topology.region);
+  useLocalAws({ endpoint, sfnEndpoint: sfnServer.endpoint, region: topology.region });
 
   log(`[local] provisioning stage '${stage}' into ${endpoint}`);
   provisioned = await provision(topology, clients);

@@ -290,6 +290,12 @@ export class LocalStepFunctions {
     };
   }
 
+  private execution(arn: string): ExecutionRecord {
+    const e = this.executions.get(arn);
+    if (!e) throw new StatesError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+    return e;
+  }
+
   private describe(e: ExecutionRecord) {
     return {
       executionArn: e.executionArn,
@@ -333,12 +339,7 @@ export class LocalStepFunctions {
           });
         }
         case "DescribeExecution": {
-          const e = this.executions.get(body.executionArn);
-          if (!e)
-            throw new StatesError(
-              "ExecutionDoesNotExist",
-              `Execution Does Not Exist: '${body.executionArn}'`,
-            );
+          const e = this.execution(body.executionArn);
           return reply(200, this.describe(e));
         }
         case "ListExecutions": {
@@ -352,12 +353,7 @@ export class LocalStepFunctions {
           return reply(200, { executions: list });
         }
         case "StopExecution": {
-          const e = this.executions.get(body.executionArn);
-          if (!e)
-            throw new StatesError(
-              "ExecutionDoesNotExist",
-              `Execution Does Not Exist: '${body.executionArn}'`,
-            );
+          const e = this.execution(body.executionArn);
           if (e.status === "RUNNING") {
             e.status = "ABORTED";
             e.stopDate = new Date();
@@ -376,12 +372,7 @@ export class LocalStepFunctions {
             throw new StatesError("TaskDoesNotExist", "Task does not exist");
           return reply(200, {});
         case "GetExecutionHistory": {
-          const e = this.executions.get(body.executionArn);
-          if (!e)
-            throw new StatesError(
-              "ExecutionDoesNotExist",
-              `Execution Does Not Exist: '${body.executionArn}'`,
-            );
+          const e = this.execution(body.executionArn);
           return reply(200, {
             events: e.history.map((h, i) => ({
               id: i + 1,
