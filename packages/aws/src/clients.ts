@@ -34,6 +34,8 @@ const base = (o: ClientOptions) => ({
 /** S3 needs path-style addressing when it talks to an endpoint other than AWS's own. */
 const pathStyle = (o: ClientOptions) => Boolean(o.endpoint ?? process.env.AWS_ENDPOINT_URL);
 
+const sfnEndpoint = () => process.env.AWS_ENDPOINT_URL_SFN;
+
 function make(o: ClientOptions) {
   const dynamo = new DynamoDBClient(base(o));
   return {
@@ -47,7 +49,8 @@ function make(o: ClientOptions) {
     lambda: new LambdaClient(base(o)),
     s3: new S3Client({ ...base(o), forcePathStyle: pathStyle(o) }),
     secrets: new SecretsManagerClient(base(o)),
-    sfn: new SFNClient(base(o)),
+    // The local runtime serves Step Functions itself (AWS_ENDPOINT_URL_SFN), apart from the emulator.
+    sfn: new SFNClient({ ...base(o), ...(sfnEndpoint() ? { endpoint: sfnEndpoint() } : {}) }),
     sqs: new SQSClient(base(o)),
     ssm: new SSMClient(base(o)),
   };
@@ -59,7 +62,7 @@ const cache = new Map<string, Clients>();
 
 /** Clients for `options`, created on first use and then shared. */
 export function clients(options: ClientOptions = {}): Clients {
-  const key = `${options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? ""}|${options.region ?? process.env.AWS_REGION ?? ""}`;
+  const key = `${options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? ""}|${sfnEndpoint() ?? ""}|${options.region ?? process.env.AWS_REGION ?? ""}`;
   let found = cache.get(key);
   if (!found) {
     found = make(options);

@@ -1,1 +1,4 @@
 export * from "./clients";
+export * as Ecr from "./ecr";
+export * as Ecs from "./ecs";
+export * as Ledger from "./ledger";

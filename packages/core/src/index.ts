@@ -1,4 +1,5 @@
 export * as Config from "./config";
+export * as Deploy from "./deploy";
 export * as Events from "./events";
 export * as Topology from "./topology";
 export * as Workflow from "./workflow";

@@ -22,6 +22,8 @@ const SERVICES: Record<
   string,
   {
     errorPrefix: string;
+    /** The SDK's member names are camelCase (JSON 1.1 services like ECS), while Step Functions uses PascalCase. */
+    camelCase?: boolean;
     module: Record<string, unknown>;
     client: (c: Clients) => { send(cmd: unknown): Promise<unknown> };
   }
@@ -32,8 +34,8 @@ const SERVICES: Record<
     client: (c) => c.cloudwatch as never,
   },
   dynamodb: { errorPrefix: "DynamoDb", module: DynamoDB, client: (c) => c.dynamo as never },
-  ecr: { errorPrefix: "Ecr", module: ECR, client: (c) => c.ecr as never },
-  ecs: { errorPrefix: "Ecs", module: ECS, client: (c) => c.ecs as never },
+  ecr: { errorPrefix: "Ecr", camelCase: true, module: ECR, client: (c) => c.ecr as never },
+  ecs: { errorPrefix: "Ecs", camelCase: true, module: ECS, client: (c) => c.ecs as never },
   eventbridge: {
     errorPrefix: "EventBridge",
     module: EventBridge,
@@ -70,6 +72,23 @@ export function toJson(value: unknown): Json {
   ) as Json;
 }
 
+/**
+ * Renames object keys recursively (`"lower"`: `Cluster` → `cluster`, `"upper"`: back). Step
+ * Functions' AWS SDK integrations use PascalCase member names for every service. This local
+ * stand-in renames every key, so free-form map keys (e.g. `dockerLabels`) would be renamed too;
+ * workflows only send and read structure members through it.
+ */
+export function recase(value: unknown, to: "lower" | "upper"): unknown {
+  if (Array.isArray(value)) return value.map((v) => recase(v, to));
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      to === "lower" ? k.charAt(0).toLowerCase() + k.slice(1) : k.charAt(0).toUpperCase() + k.slice(1),
+      recase(v, to),
+    ]),
+  );
+}
+
 export function awsSdkBinding(clients: Clients): ResourceBinding {
   return async (input, { resource }) => {
     const match = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/.exec(resource);
@@ -89,7 +108,9 @@ export function awsSdkBinding(clients: Clients): ResourceBinding {
         `aws-sdk:${service}:${action} is not an API action of ${service}`,
       );
     try {
-      return toJson(await svc.client(clients).send(new Command(input ?? {})));
+      if (!svc.camelCase) return toJson(await svc.client(clients).send(new Command(input ?? {})));
+      const output = await svc.client(clients).send(new Command(recase(input ?? {}, "lower")));
+      return recase(toJson(output), "upper") as Json;
     } catch (error) {
       throw statesErrorFromSdk(svc.errorPrefix, error);
     }

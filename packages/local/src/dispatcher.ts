@@ -44,6 +44,24 @@ export interface DispatcherOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The event as EventBridge hands it to a Lambda or state-machine target. moto's delivery to an
+ * SQS target leaves out the envelope's `account`, which AWS always sets; it is the emulator's
+ * account, so it is filled in here. A body that is not JSON is passed on as it is (the handler
+ * then rejects it and the dead letter keeps it).
+ */
+function envelope(body: string, account: string): unknown {
+  let event: unknown;
+  try {
+    event = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (event && typeof event === "object" && !Array.isArray(event) && !("account" in event))
+    return { ...event, account };
+  return event;
+}
+
 /** The SQS record an event source mapping would hand the function. */
 function toRecord(message: Message, queue: QueueRef, region: string): SQSRecord {
   const attrs = message.Attributes ?? {};
@@ -236,13 +254,14 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
     for (const message of messages) {
       const started = Date.now();
       const body = message.Body ?? "{}";
+      const event = envelope(body, provisioned.account);
       let error: Error | undefined;
       let outcome: Outcome = "done";
       if (target.kind === "state-machine") {
         const sm = provisioned.stateMachines[target.stateMachine];
         try {
           if (!sm) throw new Error(`state machine ${target.stateMachine} is not provisioned`);
-          this.o.sfn.start(sm.arn, body);
+          this.o.sfn.start(sm.arn, JSON.stringify(event));
           outcome = "started";
         } catch (e) {
           error = e as Error;
@@ -258,7 +277,7 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
                 `no handler for ${target.function}: ${fn?.handler ?? "?"} is not implemented in this build`,
               );
             await handler(
-              JSON.parse(body),
+              event,
               lambdaContext(
                 target.function,
                 fn?.timeoutSeconds ?? 60,

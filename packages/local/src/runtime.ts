@@ -11,7 +11,7 @@ import { useLocalAws } from "./env";
 import { plugins } from "./flows";
 import { type Handler, lambdaContext, loadHandler } from "./lambda";
 import { type Provisioned, provision } from "./provision";
-import { applyResourceEnv, resourceLinks } from "./resources";
+import { applyResourceEnv, resourceLinks, workflowResources } from "./resources";
 import { LocalStepFunctions, type ResourceBinding } from "./sfn";
 
 /** The repository root (this file is packages/local/src/runtime.ts). */
@@ -72,6 +72,9 @@ export interface LocalRuntime {
  */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRuntime> {
   const log = options.log ?? (() => undefined);
+  // Handlers log JSON through Powertools; locally only warnings and errors by default
+  // (`POWERTOOLS_LOG_LEVEL=INFO npm start` shows every decision, e.g. skip reasons).
+  process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
   const stage = options.stage ?? LOCAL_STAGE;
   const config =
     options.config !== undefined
@@ -114,17 +117,20 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     );
   };
 
-  const clients = makeClients({ endpoint, region: topology.region });
-  const table = bindingTable(clients, invoke);
-  for (const [resource, binding] of Object.entries(options.bindings ?? {}))
-    table.exact.set(resource, binding);
+  // Bindings are resolved per task, after the clients exist (the SFN server must be up first,
+  // so that every client, including handlers' `clients()`, sends Step Functions calls to it).
+  let table: ReturnType<typeof bindingTable> | undefined;
   const sfn = new LocalStepFunctions({
-    bindings: resolveBinding(table),
+    bindings: (resource) => (table ? resolveBinding(table)(resource) : undefined),
     timeScale: options.timeScale ?? 1,
     log,
   });
   const sfnServer = await sfn.serve();
   useLocalAws({ endpoint, sfnEndpoint: sfnServer.endpoint, region: topology.region });
+  const clients = makeClients({ endpoint, region: topology.region });
+  table = bindingTable(clients, invoke);
+  for (const [resource, binding] of Object.entries(options.bindings ?? {}))
+    table.exact.set(resource, binding);
 
   log(`[local] provisioning stage '${stage}' into ${endpoint}`);
   provisioned = await provision(topology, clients);
@@ -156,7 +162,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     sfn.register({
       name: ref.name,
       arn: ref.arn,
-      definition: mod.definition({ topology, resources: links }),
+      definition: mod.definition({ topology, resources: workflowResources(topology, provisioned) }),
     });
   }
 

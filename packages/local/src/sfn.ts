@@ -204,6 +204,17 @@ export class LocalStepFunctions {
           Input: JSON.parse(record.input),
         },
         StateMachine: { Id: machine.arn, Name: machine.name },
+        // aws-local-stepfunctions leaves `$$.State` out. The library copies this object's
+        // properties once per execution, so live getters on the nested object stand in: the
+        // time a path is read inside a state is (to the millisecond) when it was entered.
+        State: {
+          get EnteredTime() {
+            return new Date().toISOString();
+          },
+          get Name() {
+            return record.history.findLast((h) => h.type === "StateEntered")?.state;
+          },
+        },
       } as never,
     });
     this.aborts.set(record.executionArn, execution.abort);

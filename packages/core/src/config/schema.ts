@@ -12,6 +12,8 @@ const ECR_REPOSITORY =
 const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const CLUSTER_OR_SERVICE = /^[A-Za-z0-9_-]{1,255}$/;
 const CONTAINER = /^[A-Za-z0-9_-]{1,255}$/;
+/** An IAM role name (optionally with a path) or a role ARN. */
+const IAM_ROLE = /^(arn:aws[a-z-]*:iam::\d{12}:role\/)?([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const GLUE_JOB = /^[\w\-. ]{1,255}$/u;
 const LAMBDA_FUNCTION = /^[A-Za-z0-9_-]{1,64}$/;
 const ALIAS = /^(?!^[0-9]+$)[A-Za-z0-9_-]{1,128}$/;
@@ -73,6 +75,24 @@ export const DeployTarget = z.strictObject({
       CONTAINER,
       hint("is not a container name", "use the containerDefinitions[].name of the task definition"),
     ),
+  /**
+   * IAM roles the service's task definition uses (task role, execution role), by name or ARN.
+   * Switchyard may pass exactly these (`iam:PassRole`) when it registers a revision; a
+   * revision that uses any other role is refused before ECS is called.
+   */
+  roles: z
+    .array(
+      z
+        .string()
+        .regex(
+          IAM_ROLE,
+          hint(
+            "is not an IAM role name or ARN",
+            "use the role's name (e.g. 'web-task') or its arn:aws:iam::<account>:role/<name>",
+          ),
+        ),
+    )
+    .default([]),
 });
 
 export const Deploy = z.strictObject({

@@ -19,7 +19,16 @@ export interface Statement {
   resources: string[];
   /** Why a statement needs `*`, when it must. Tests reject a wildcard without one. */
   wildcardReason?: string;
+  /** IAM condition block, e.g. `{ StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }`. */
+  condition?: Record<string, Record<string, string | string[]>>;
 }
+
+/**
+ * ARNs of the topology's own resources inside statements: `ref:<id>` (e.g. `ref:Ledger`) stands
+ * for that resource's ARN and `ref:<id>/index/*` for a path under it. The stacks substitute
+ * Pulumi outputs; the local runtime ignores IAM.
+ */
+export const ref = (id: string, suffix = ""): string => `ref:${id}${suffix}`;
 
 export interface QueueDef {
   id: string;
@@ -112,6 +121,13 @@ export interface BucketDef {
   versioned: boolean;
 }
 
+/** Configuration handlers read at runtime, linked like a resource (`sst.Linkable` when deployed). */
+export interface SettingDef {
+  id: string;
+  flow: Flow;
+  value: Record<string, unknown>;
+}
+
 export interface AlarmDef {
   id: string;
   name: string;
@@ -135,6 +151,7 @@ export interface Topology {
   stateMachines: StateMachineDef[];
   buckets: BucketDef[];
   alarms: AlarmDef[];
+  settings: SettingDef[];
 }
 
 /** `LedgerTable`-style id from parts: `pascal("ingest", "orders-2", "dlq")` → `IngestOrders2Dlq`. */
@@ -169,6 +186,7 @@ export function build(config: ResolvedConfig): Topology {
   const functions: FunctionDef[] = [];
   const stateMachines: StateMachineDef[] = [];
   const buckets: BucketDef[] = [];
+  const settings: SettingDef[] = [];
 
   /** Every DLQ follows one convention: 14 days' retention and an alarm on the first message. */
   const deadLetterQueue = (flow: Flow, ...parts: string[]): string => {
@@ -203,6 +221,17 @@ export function build(config: ResolvedConfig): Topology {
   if (config.deploys.length > 0) {
     const dlq = deadLetterQueue("deploy", "deploy");
     const repositories = [...new Set(config.deploys.map((d) => d.repository))].sort();
+    const targets = config.deploys.flatMap((d) => d.services);
+    const serviceArns = [
+      ...new Set(targets.map((t) => `arn:{partition}:ecs:{region}:{account}:service/${t.cluster}/${t.service}`)),
+    ].sort();
+    const roleArns = [
+      ...new Set(
+        targets.flatMap((t) =>
+          t.roles.map((r) => (r.startsWith("arn:") ? r : `arn:{partition}:iam::{account}:role/${r}`)),
+        ),
+      ),
+    ].sort();
     rules.push({
       id: "DeployImagePushed",
       name: name("deploy-image-pushed"),
@@ -221,10 +250,57 @@ export function build(config: ResolvedConfig): Topology {
       handler: "functions/deploy.handler",
       timeoutSeconds: 60,
       memoryMb: 512,
-      link: ["Ledger", "DeployWorkflow"],
+      link: ["Ledger", "DeployWorkflow", "DeployConfig"],
       queues: [],
       asyncDeadLetterQueue: dlq,
-      permissions: [],
+      permissions: [
+        {
+          // imagePushedAt orders deploys ("never regress").
+          actions: ["ecr:DescribeImages"],
+          resources: repositories.map(
+            (r) => `arn:{partition}:ecr:{region}:{account}:repository/${r}`,
+          ),
+        },
+        {
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [ref("Ledger")],
+        },
+        { actions: ["states:StartExecution"], resources: [ref("DeployWorkflow")] },
+      ],
+    });
+    settings.push({ id: "DeployConfig", flow: "deploy", value: { deploys: config.deploys } });
+    functions.push({
+      id: "DeployRevision",
+      flow: "deploy",
+      handler: "functions/deploy.revision",
+      timeoutSeconds: 30,
+      memoryMb: 256,
+      link: [],
+      queues: [],
+      permissions: [
+        {
+          actions: ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+          resources: ["*"],
+          wildcardReason:
+            "ECS does not support resource-level permissions for DescribeTaskDefinition and RegisterTaskDefinition",
+        },
+        {
+          // Registering a revision that keeps the current one's tags.
+          actions: ["ecs:TagResource"],
+          resources: ["arn:{partition}:ecs:{region}:{account}:task-definition/*"],
+          wildcardReason: "task-definition families are not named in the config",
+          condition: { StringEquals: { "ecs:CreateAction": "RegisterTaskDefinition" } },
+        },
+        ...(roleArns.length > 0
+          ? [
+              {
+                actions: ["iam:PassRole"],
+                resources: roleArns,
+                condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+              },
+            ]
+          : []),
+      ],
     });
     stateMachines.push({
       id: "DeployWorkflow",
@@ -232,8 +308,12 @@ export function build(config: ResolvedConfig): Topology {
       flow: "deploy",
       workflow: "deploy",
       type: "STANDARD",
-      link: ["Ledger"],
-      permissions: [],
+      link: ["Ledger", "DeployRevision"],
+      permissions: [
+        { actions: ["ecs:DescribeServices", "ecs:UpdateService"], resources: serviceArns },
+        { actions: ["lambda:InvokeFunction"], resources: [ref("DeployRevision")] },
+        { actions: ["dynamodb:UpdateItem"], resources: [ref("Ledger")] },
+      ],
     });
   }
 
@@ -356,6 +436,7 @@ export function build(config: ResolvedConfig): Topology {
     stateMachines,
     buckets,
     alarms,
+    settings,
   };
 }
 

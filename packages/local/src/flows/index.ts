@@ -2,6 +2,7 @@ import type { Clients } from "@switchyard/aws";
 import type { Config, Topology } from "@switchyard/core";
 import type { Provisioned } from "../provision";
 import type { LocalStepFunctions, ResourceBinding } from "../sfn";
+import { deployPlugin } from "./deploy";
 
 /** What a flow's local plugin can use. */
 export interface PluginContext {
@@ -25,4 +26,4 @@ export interface LocalFlowPlugin {
 }
 
 /** Flow plugins, registered by the flows as they are implemented. */
-export const plugins: LocalFlowPlugin[] = [];
+export const plugins: LocalFlowPlugin[] = [deployPlugin];

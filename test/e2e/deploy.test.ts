@@ -1,0 +1,114 @@
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { afterEach, describe, expect, it } from "vitest";
+import { Deploy } from "../../packages/core/src";
+import { pushImage } from "../../packages/local/src/flows/deploy";
+import { type LocalRuntime, startLocal } from "../../packages/local/src/runtime";
+import { useEmulator } from "../support/emulator";
+import { ecrPush } from "../support/factories";
+
+/**
+ * Deploy on image push, end to end: a real-shaped ECR push event goes through the emulator's
+ * EventBridge rule to the deploy handler, the ledger's admission, the deploy workflow (run from
+ * its ASL) and the emulator's ECS; the rollout itself is simulated by the local runtime.
+ */
+const { endpoint } = useEmulator();
+
+let rt: LocalRuntime | undefined;
+afterEach(async () => {
+  await rt?.stop();
+  rt = undefined;
+});
+
+const start = async () => {
+  rt = await startLocal({ endpoint, stage: "local", stateFile: false, timeScale: 0.01, log: (l) => console.log(l) });
+  return rt;
+};
+
+/** PutEvents of an ECR push of `web:<tag>` (pushed to the emulator's ECR first unless given a digest). */
+async function push(r: LocalRuntime, tag: string, digest?: string) {
+  const d = digest ?? (await pushImage(r.clients.ecr, "web", tag));
+  const event = ecrPush({ repository: "web", tag, digest: d, source: "aws.ecr" });
+  const out = await r.clients.events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: event.source,
+          DetailType: event["detail-type"],
+          Detail: JSON.stringify(event.detail),
+          Resources: event.resources,
+        },
+      ],
+    }),
+  );
+  expect(out.FailedEntryCount).toBe(0);
+  return d;
+}
+
+async function service(r: LocalRuntime) {
+  const { services } = await r.clients.ecs.send(
+    new DescribeServicesCommand({ cluster: "demo", services: ["web"] }),
+  );
+  const td = services?.[0]?.taskDefinition ?? "";
+  const { taskDefinition } = await r.clients.ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: td }),
+  );
+  const app = taskDefinition?.containerDefinitions?.find((c) => c.name === "app");
+  return { taskDefinition: td, revision: taskDefinition?.revision, image: app?.image };
+}
+
+async function run(r: LocalRuntime, digest: string) {
+  const { Item } = await r.clients.doc.send(
+    new GetCommand({
+      TableName: r.provisioned.tables.Ledger?.name,
+      Key: { pk: Deploy.keys.service("demo", "web"), sk: Deploy.keys.run("web", digest) },
+    }),
+  );
+  return Item;
+}
+
+describe("deploy on image push (e2e)", () => {
+  it("pins service web to the pushed digest on a new revision and records COMPLETED", async () => {
+    // Prepare
+    const r = await start();
+    const before = await service(r);
+
+    // Act
+    const digest = await push(r, "release-42");
+    await r.idle(60_000);
+
+    // Assess
+    const after = await service(r);
+    expect(after.revision).toBe((before.revision ?? 0) + 1);
+    expect(after.image).toBe(`123456789012.dkr.ecr.us-east-1.amazonaws.com/web@${digest}`);
+    const record = await run(r, digest);
+    expect(record).toMatchObject({
+      status: "COMPLETED",
+      tag: "release-42",
+      revision: after.revision,
+      taskDefinitionArn: after.taskDefinition,
+      previousTaskDefinitionArn: before.taskDefinition,
+    });
+    expect(Date.parse(String(record?.finishedAt))).toBeGreaterThanOrEqual(
+      Date.parse(String(record?.startedAt)),
+    );
+  });
+
+  it("records FAILED with the circuit breaker's rollback for an image that cannot start", async () => {
+    // Prepare
+    const r = await start();
+    const before = await service(r);
+
+    // Act
+    const digest = await push(r, "release-broken-1");
+    await r.idle(60_000);
+
+    // Assess
+    const after = await service(r);
+    expect(after.taskDefinition).toBe(before.taskDefinition);
+    const record = await run(r, digest);
+    expect(record).toMatchObject({ status: "FAILED", rolledBackTo: before.taskDefinition });
+    expect(record?.reason).toMatch(/circuit breaker/);
+  });
+});
