@@ -1,6 +1,11 @@
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import {
+  DeleteServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
+} from "@aws-sdk/client-ecs";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { Deploy } from "../../packages/core/src";
 import { pushImage } from "../../packages/local/src/flows/deploy";
@@ -22,7 +27,7 @@ afterEach(async () => {
 });
 
 const start = async () => {
-  rt = await startLocal({ endpoint, stage: "local", stateFile: false, timeScale: 0.01, log: (l) => console.log(l) });
+  rt = await startLocal({ endpoint, stage: "local", stateFile: false, timeScale: 0.01 });
   return rt;
 };
 
@@ -68,6 +73,24 @@ async function run(r: LocalRuntime, digest: string) {
   return Item;
 }
 
+async function revisions(r: LocalRuntime) {
+  const { taskDefinitionArns } = await r.clients.ecs.send(
+    new ListTaskDefinitionsCommand({ familyPrefix: "web" }),
+  );
+  return taskDefinitionArns ?? [];
+}
+
+async function skipped(r: LocalRuntime, pk: string) {
+  const { Items } = await r.clients.doc.send(
+    new QueryCommand({
+      TableName: r.provisioned.tables.Ledger?.name,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :skip)",
+      ExpressionAttributeValues: { ":pk": pk, ":skip": "skip#" },
+    }),
+  );
+  return Items ?? [];
+}
+
 describe("deploy on image push (e2e)", () => {
   it("pins service web to the pushed digest on a new revision and records COMPLETED", async () => {
     // Prepare
@@ -110,5 +133,79 @@ describe("deploy on image push (e2e)", () => {
     const record = await run(r, digest);
     expect(record).toMatchObject({ status: "FAILED", rolledBackTo: before.taskDefinition });
     expect(record?.reason).toMatch(/circuit breaker/);
+  });
+
+  it("takes no action for a tag that matches no pattern, and records the skip", async () => {
+    // Prepare
+    const r = await start();
+    const before = await service(r);
+
+    // Act
+    await push(r, "nightly-7");
+    await r.idle(60_000);
+
+    // Assess
+    expect(await service(r)).toEqual(before);
+    expect(await revisions(r)).toHaveLength(1);
+    const skips = await skipped(r, Deploy.keys.repository("web"));
+    expect(skips).toEqual([
+      expect.objectContaining({ status: "SKIPPED", reason: "tag 'nightly-7' matches none of 'release-*'" }),
+    ]);
+  });
+
+  it("keeps the newer image when an older push arrives after it (out of order)", async () => {
+    // Prepare: two images, pushed a second apart (ECR orders them by imagePushedAt).
+    const r = await start();
+    const older = await pushImage(r.clients.ecr, "web", "release-1");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const newer = await pushImage(r.clients.ecr, "web", "release-2");
+
+    // Act: the newer push's event arrives first.
+    await push(r, "release-2", newer);
+    await r.idle(60_000);
+    await push(r, "release-1", older);
+    await r.idle(60_000);
+
+    // Assess
+    expect((await service(r)).image).toMatch(new RegExp(`@${newer}$`));
+    expect(await revisions(r)).toHaveLength(2);
+    expect(await run(r, older)).toBeUndefined();
+    const skips = await skipped(r, Deploy.keys.service("demo", "web"));
+    expect(skips).toEqual([
+      expect.objectContaining({ digest: older, reason: expect.stringMatching(/^older image/) }),
+    ]);
+  });
+
+  it("deploys once when the same push arrives three times", async () => {
+    // Prepare
+    const r = await start();
+    const digest = await pushImage(r.clients.ecr, "web", "release-3");
+
+    // Act: three deliveries of the push (EventBridge delivers at least once; replays repeat it).
+    for (let i = 0; i < 3; i++) await push(r, "release-3", digest);
+    await r.idle(60_000);
+
+    // Assess
+    expect(await revisions(r)).toHaveLength(2);
+    expect((await run(r, digest))?.status).toBe("COMPLETED");
+    const skips = await skipped(r, Deploy.keys.service("demo", "web"));
+    expect(skips).toHaveLength(2);
+    for (const s of skips) expect(s.reason).toMatch(/^duplicate/);
+  });
+
+  it("records ERROR, and changes nothing, when the configured service no longer exists", async () => {
+    // Prepare
+    const r = await start();
+    await r.clients.ecs.send(new DeleteServiceCommand({ cluster: "demo", service: "web", force: true }));
+
+    // Act
+    const digest = await push(r, "release-4");
+    await r.idle(60_000);
+
+    // Assess
+    expect(await revisions(r)).toHaveLength(1);
+    const record = await run(r, digest);
+    expect(record?.status).toBe("ERROR");
+    expect(record?.reason).toMatch(/^ServiceNotFound: ECS service web is not an ACTIVE service of cluster demo/);
   });
 });

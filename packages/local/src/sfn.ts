@@ -74,6 +74,41 @@ export interface LocalStepFunctionsOptions {
   log?: (line: string) => void;
 }
 
+/** The local-only resource that stands in for a `Wait` with `SecondsPath` under a time scale. */
+const WAIT_RESOURCE = "arn:switchyard:local:::wait";
+
+/**
+ * A copy of `definition` in which each `Wait` state with `SecondsPath` becomes a Task that
+ * sleeps the scaled time and passes its input through (aws-local-stepfunctions can only
+ * override fixed waits by state name). Only used when `timeScale` is not 1.
+ */
+function scaledWaits(definition: Record<string, unknown>, resource: string): Record<string, unknown> {
+  const copy = structuredClone(definition);
+  const visit = (d: Record<string, unknown>) => {
+    const states = (d.States ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === "Wait" && typeof state.SecondsPath === "string") {
+        const { SecondsPath, Type: _type, Comment: _comment, ...rest } = state;
+        states[name] = {
+          ...rest,
+          Type: "Task",
+          Resource: resource,
+          Parameters: { "seconds.$": SecondsPath },
+          ResultPath: null,
+        };
+      }
+      if (state.Type === "Parallel")
+        for (const b of (state.Branches ?? []) as Record<string, unknown>[]) visit(b);
+      if (state.Type === "Map") {
+        const proc = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
+        if (proc) visit(proc);
+      }
+    }
+  };
+  visit(copy);
+  return copy;
+}
+
 function collectStates(
   definition: Record<string, unknown>,
   into: Map<string, Record<string, unknown>> = new Map(),
@@ -146,11 +181,21 @@ export class LocalStepFunctions {
 
   private async run(machine: StateMachineEntry, record: ExecutionRecord): Promise<void> {
     const scale = this.options.timeScale ?? 1;
-    const states = collectStates(machine.definition);
+    const definition =
+      scale === 1 ? machine.definition : scaledWaits(machine.definition, WAIT_RESOURCE);
+    const states = collectStates(definition);
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number[]> = {};
     for (const [stateName, state] of states) {
+      if (state.Type === "Task" && state.Resource === WAIT_RESOURCE) {
+        taskResourceLocalHandlers[stateName] = async (input: Json) => {
+          const seconds = Number((input as { seconds?: unknown } | null)?.seconds ?? 0);
+          await new Promise((r) => setTimeout(r, Math.round(seconds * 1000 * scale)));
+          return null;
+        };
+        continue;
+      }
       if (state.Type === "Task") {
         const resource = String(state.Resource);
         taskResourceLocalHandlers[stateName] = async (input: Json) => {
@@ -187,7 +232,7 @@ export class LocalStepFunctions {
         );
       }
     }
-    const sm = new StateMachine(machine.definition as never, {
+    const sm = new StateMachine(definition as never, {
       validationOptions: { checkArn: false },
     });
     const execution = sm.run(JSON.parse(record.input) as never, {
