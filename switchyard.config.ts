@@ -31,7 +31,8 @@ export default Config.define({
     {
       repository: "web",
       tags: ["release-*"],
-      services: [{ cluster: "demo", service: "web", container: "app" }],
+      // roles: the IAM roles the task definition uses; Switchyard may pass exactly these.
+      services: [{ cluster: "demo", service: "web", container: "app", roles: ["demo-web-execution"] }],
     },
   ],
   datasets: [

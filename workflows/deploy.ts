@@ -191,12 +191,27 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
         Parameters: { "Cluster.$": "$.cluster", "Services.$": "States.Array($.service)" },
         ResultSelector: {
           "deployments.$": "$.Services[0].Deployments",
+          "taskDefinitions.$": "$.Services[0].Deployments[*].TaskDefinition",
           "primary.$": "$.Services[0].Deployments[?(@.Status == 'PRIMARY')].TaskDefinition",
         },
         ResultPath: "$.observed",
         Retry: retry(TRANSIENT.ecs),
         Catch: catchAll,
-        Next: "FindDeployment",
+        Next: "IsOursListed",
+      },
+      IsOursListed: {
+        Type: "Pass",
+        Parameters: {
+          "listed.$": "States.ArrayContains($.observed.taskDefinitions, $.registered.taskDefinitionArn)",
+        },
+        ResultPath: "$.check",
+        Next: "StillDeploying",
+      },
+      // Gone from the list: another deployment (a newer image, or a change outside Switchyard) replaced it.
+      StillDeploying: {
+        Type: "Choice",
+        Choices: [{ Variable: "$.check.listed", BooleanEquals: false, Next: "RecordSuperseded" }],
+        Default: "FindDeployment",
       },
       // The deployment that carries our revision (ECS may run several while one replaces another).
       FindDeployment: {
@@ -237,7 +252,6 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
       Verdict: {
         Type: "Choice",
         Choices: [
-          { Variable: "$.found.ours[0]", IsPresent: false, Next: "RecordSuperseded" },
           {
             Variable: "$.found.ours[0].RolloutState",
             StringEquals: "COMPLETED",
