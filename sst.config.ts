@@ -36,8 +36,9 @@ export default $config({
     const bus = await import("./stacks/bus");
     const ledger = await import("./stacks/ledger");
     const dlq = await import("./stacks/dlq");
-    // Flow stacks register their rule targets here, before routing (see stacks/targets.ts):
-    // await import("./stacks/deploy"); await import("./stacks/ingest"); await import("./stacks/promote");
+    // Flow stacks register their rule targets here, before routing (see stacks/targets.ts).
+    const deploy = await import("./stacks/deploy");
+    // Next: await import("./stacks/ingest"); await import("./stacks/promote");
     const routing = await import("./stacks/routing");
 
     return {
@@ -47,6 +48,7 @@ export default $config({
       ledger: ledger.ledger.name,
       rules: Object.fromEntries(Object.entries(routing.rules).map(([id, r]) => [id, r.arn])),
       skippedRules: routing.skippedRules.join(", "),
+      deployWorkflow: deploy.deploy?.workflow.arn,
       deadLetterQueues: Object.fromEntries(
         Object.entries(dlq.deadLetterQueues).map(([id, q]) => [id, q.url]),
       ),

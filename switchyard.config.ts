@@ -32,7 +32,9 @@ export default Config.define({
       repository: "web",
       tags: ["release-*"],
       // roles: the IAM roles the task definition uses; Switchyard may pass exactly these.
-      services: [{ cluster: "demo", service: "web", container: "app", roles: ["demo-web-execution"] }],
+      services: [
+        { cluster: "demo", service: "web", container: "app", roles: ["demo-web-execution"] },
+      ],
     },
   ],
   datasets: [

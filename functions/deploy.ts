@@ -29,13 +29,21 @@ export async function handler(event: unknown, context?: Context): Promise<Deploy
   if (context) logger.addContext(context);
   const push = Deploy.parseImageAction(event);
   const log = logger.createChild({
-    persistentKeys: { eventId: push.id, repository: push.detail["repository-name"], replay: push["replay-name"] },
+    persistentKeys: {
+      eventId: push.id,
+      repository: push.detail["repository-name"],
+      replay: push["replay-name"],
+    },
   });
   const { deploys } = Deploy.Settings.parse(links().DeployConfig);
   const table = links().Ledger.name;
   const aws = clients();
   const result: DeployResult = { started: [], skipped: [] };
-  const skip = async (reason: string, target?: Deploy.Target, extra: Partial<Ledger.DeploySkip> = {}) => {
+  const skip = async (
+    reason: string,
+    target?: Deploy.Target,
+    extra: Partial<Ledger.DeploySkip> = {},
+  ) => {
     log.info("skipped", { reason, ecsService: target?.service });
     result.skipped.push({ service: target?.service, reason });
     await Ledger.recordDeploySkip(aws.doc, table, {
@@ -58,7 +66,9 @@ export async function handler(event: unknown, context?: Context): Promise<Deploy
 
   const image = await Ecr.describeImage(aws.ecr, plan.repository, plan.digest);
   if (!image) {
-    await skip(`image ${plan.repository}@${plan.digest} is no longer in ECR (deleted after the push?)`);
+    await skip(
+      `image ${plan.repository}@${plan.digest} is no longer in ECR (deleted after the push?)`,
+    );
     return result;
   }
   const uri = Deploy.imageUri({

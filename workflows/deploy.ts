@@ -50,7 +50,10 @@ const retry = (errors: readonly string[]) => [
 ];
 const catchAll = [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordError" }];
 
-type Verdict = Extract<Deploy.Status, "COMPLETED" | "FAILED" | "TIMED_OUT" | "SUPERSEDED" | "ERROR">;
+type Verdict = Extract<
+  Deploy.Status,
+  "COMPLETED" | "FAILED" | "TIMED_OUT" | "SUPERSEDED" | "ERROR"
+>;
 
 export function definition(ctx: Workflow.Context): Workflow.Asl {
   const table = Workflow.nameOf(ctx, "Ledger");
@@ -85,9 +88,13 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
   };
   const finished = { finishedAt: { "S.$": "$$.State.EnteredTime" } };
   const verdict = (status: Verdict, reason: Record<string, string>, values = {}) =>
-    record(status, { ...finished, reason, ...values }, {
-      Next: status === "COMPLETED" || status === "SUPERSEDED" ? "Done" : `Fail${status}`,
-    });
+    record(
+      status,
+      { ...finished, reason, ...values },
+      {
+        Next: status === "COMPLETED" || status === "SUPERSEDED" ? "Done" : `Fail${status}`,
+      },
+    );
   const fail = (status: Verdict) => ({
     Type: "Fail",
     Error: `Deploy.${status}`,
@@ -202,7 +209,8 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
       IsOursListed: {
         Type: "Pass",
         Parameters: {
-          "listed.$": "States.ArrayContains($.observed.taskDefinitions, $.registered.taskDefinitionArn)",
+          "listed.$":
+            "States.ArrayContains($.observed.taskDefinitions, $.registered.taskDefinitionArn)",
         },
         ResultPath: "$.check",
         Next: "StillDeploying",

@@ -149,7 +149,10 @@ describe("deploy on image push (e2e)", () => {
     expect(await revisions(r)).toHaveLength(1);
     const skips = await skipped(r, Deploy.keys.repository("web"));
     expect(skips).toEqual([
-      expect.objectContaining({ status: "SKIPPED", reason: "tag 'nightly-7' matches none of 'release-*'" }),
+      expect.objectContaining({
+        status: "SKIPPED",
+        reason: "tag 'nightly-7' matches none of 'release-*'",
+      }),
     ]);
   });
 
@@ -196,7 +199,9 @@ describe("deploy on image push (e2e)", () => {
   it("records ERROR, and changes nothing, when the configured service no longer exists", async () => {
     // Prepare
     const r = await start();
-    await r.clients.ecs.send(new DeleteServiceCommand({ cluster: "demo", service: "web", force: true }));
+    await r.clients.ecs.send(
+      new DeleteServiceCommand({ cluster: "demo", service: "web", force: true }),
+    );
 
     // Act
     const digest = await push(r, "release-4");
@@ -206,6 +211,8 @@ describe("deploy on image push (e2e)", () => {
     expect(await revisions(r)).toHaveLength(1);
     const record = await run(r, digest);
     expect(record?.status).toBe("ERROR");
-    expect(record?.reason).toMatch(/^ServiceNotFound: ECS service web is not an ACTIVE service of cluster demo/);
+    expect(record?.reason).toMatch(
+      /^ServiceNotFound: ECS service web is not an ACTIVE service of cluster demo/,
+    );
   });
 });

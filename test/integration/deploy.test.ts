@@ -1,9 +1,6 @@
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { CreateRepositoryCommand, BatchDeleteImageCommand } from "@aws-sdk/client-ecr";
-import {
-  DescribeTaskDefinitionCommand,
-  RegisterTaskDefinitionCommand,
-} from "@aws-sdk/client-ecs";
+import { BatchDeleteImageCommand, CreateRepositoryCommand } from "@aws-sdk/client-ecr";
+import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { Config, Deploy } from "@switchyard/core";
 import { describe, expect, it } from "vitest";
@@ -62,7 +59,9 @@ describe("Ecs.registerRevision (ECS in the emulator)", () => {
             memory: 1024,
             essential: true,
             environment: [{ name: "MODE", value: "prod" }],
-            secrets: [{ name: "DB_URL", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/shop/db" }],
+            secrets: [
+              { name: "DB_URL", valueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/shop/db" },
+            ],
             portMappings: [{ containerPort: 8080, protocol: "tcp" }],
             mountPoints: [{ sourceVolume: "cache", containerPath: "/cache" }],
             logConfiguration: {
@@ -71,7 +70,12 @@ describe("Ecs.registerRevision (ECS in the emulator)", () => {
             },
             dockerLabels: { "com.example.team": "shop" },
           },
-          { name: "worker", image: "shop:1", memory: 512, command: ["worker", "--queue", "orders"] },
+          {
+            name: "worker",
+            image: "shop:1",
+            memory: 512,
+            command: ["worker", "--queue", "orders"],
+          },
           { name: "envoy", image: "envoy:1.30", memory: 128, essential: false },
         ],
         tags: [{ key: "team", value: "shop" }],
@@ -88,12 +92,27 @@ describe("Ecs.registerRevision (ECS in the emulator)", () => {
     });
 
     // Assess
-    expect(registered).toMatchObject({ family: "shop", revision: 2, previousTaskDefinitionArn: current?.taskDefinitionArn });
+    expect(registered).toMatchObject({
+      family: "shop",
+      revision: 2,
+      previousTaskDefinitionArn: current?.taskDefinitionArn,
+    });
     const { taskDefinition: next, tags } = await ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: registered.taskDefinitionArn, include: ["TAGS"] }),
+      new DescribeTaskDefinitionCommand({
+        taskDefinition: registered.taskDefinitionArn,
+        include: ["TAGS"],
+      }),
     );
-    const strip = ({ taskDefinitionArn: _a, revision: _r, registeredAt: _t, containerDefinitions: _c, ...rest }: Record<string, unknown>) => rest;
-    expect(strip(next as Record<string, unknown>)).toEqual(strip(current as Record<string, unknown>));
+    const strip = ({
+      taskDefinitionArn: _a,
+      revision: _r,
+      registeredAt: _t,
+      containerDefinitions: _c,
+      ...rest
+    }: Record<string, unknown>) => rest;
+    expect(strip(next as Record<string, unknown>)).toEqual(
+      strip(current as Record<string, unknown>),
+    );
     expect(next?.containerDefinitions).toEqual([
       { ...current?.containerDefinitions?.[0], image },
       { ...current?.containerDefinitions?.[1], image },
@@ -104,7 +123,12 @@ describe("Ecs.registerRevision (ECS in the emulator)", () => {
 
   it("passes ECS's own error on (an unknown task definition)", async () => {
     await expect(
-      Ecs.registerRevision(clients().ecs, { taskDefinition: "nope:1", containers: ["app"], image: "x@sha256:1", roles: [] }),
+      Ecs.registerRevision(clients().ecs, {
+        taskDefinition: "nope:1",
+        containers: ["app"],
+        image: "x@sha256:1",
+        roles: [],
+      }),
     ).rejects.toMatchObject({ name: "ClientException" });
   });
 });
@@ -123,10 +147,36 @@ describe("Ledger.admitDeploy (DynamoDB conditional write in the emulator)", () =
   const B = `sha256:${"b".repeat(64)}`;
 
   it.each([
-    { name: "newer after older", first: candidate(1, A), second: candidate(2, B), started: true, admit: true },
-    { name: "older after newer", first: candidate(2, B), second: candidate(1, A), started: true, admit: false, reason: /^older image/ },
-    { name: "the same image after its start", first: candidate(1, A), second: candidate(1, A), started: true, admit: false, reason: /^duplicate/ },
-    { name: "the same image before its start (a retry)", first: candidate(1, A), second: candidate(1, A), started: false, admit: true },
+    {
+      name: "newer after older",
+      first: candidate(1, A),
+      second: candidate(2, B),
+      started: true,
+      admit: true,
+    },
+    {
+      name: "older after newer",
+      first: candidate(2, B),
+      second: candidate(1, A),
+      started: true,
+      admit: false,
+      reason: /^older image/,
+    },
+    {
+      name: "the same image after its start",
+      first: candidate(1, A),
+      second: candidate(1, A),
+      started: true,
+      admit: false,
+      reason: /^duplicate/,
+    },
+    {
+      name: "the same image before its start (a retry)",
+      first: candidate(1, A),
+      second: candidate(1, A),
+      started: false,
+      admit: true,
+    },
   ])("$name → admit $admit", async (c) => {
     // Prepare
     await ledgerTable();
@@ -149,7 +199,10 @@ describe("deploy handler: bad input and skips", () => {
     const config = Config.load(switchyardConfig, "local");
     applyResourceEnv({
       Ledger: { name: TABLE, arn: `arn:aws:dynamodb:us-east-1:123456789012:table/${TABLE}` },
-      DeployWorkflow: { name: "deploy", arn: "arn:aws:states:us-east-1:123456789012:stateMachine:deploy" },
+      DeployWorkflow: {
+        name: "deploy",
+        arn: "arn:aws:states:us-east-1:123456789012:stateMachine:deploy",
+      },
       DeployConfig: { deploys: config.deploys },
     });
     await clients().ecr.send(new CreateRepositoryCommand({ repositoryName: "web" }));
@@ -183,7 +236,12 @@ describe("deploy handler: bad input and skips", () => {
       name: "a push whose image was deleted since",
       event: async () => {
         const digest = await pushImage(clients().ecr, "web", "release-5");
-        await clients().ecr.send(new BatchDeleteImageCommand({ repositoryName: "web", imageIds: [{ imageDigest: digest }] }));
+        await clients().ecr.send(
+          new BatchDeleteImageCommand({
+            repositoryName: "web",
+            imageIds: [{ imageDigest: digest }],
+          }),
+        );
         return ecrPush({ repository: "web", tag: "release-5", digest });
       },
       reason: /is no longer in ECR/,
@@ -198,9 +256,16 @@ describe("deploy handler: bad input and skips", () => {
 
     // Assess
     expect(result.started).toEqual([]);
-    expect(result.skipped).toEqual([{ service: undefined, reason: expect.stringMatching(c.reason) }]);
+    expect(result.skipped).toEqual([
+      { service: undefined, reason: expect.stringMatching(c.reason) },
+    ]);
     expect(await skips()).toEqual([
-      expect.objectContaining({ sk: Deploy.keys.skip(event.id), status: "SKIPPED", flow: "deploy", reason: expect.stringMatching(c.reason) }),
+      expect.objectContaining({
+        sk: Deploy.keys.skip(event.id),
+        status: "SKIPPED",
+        flow: "deploy",
+        reason: expect.stringMatching(c.reason),
+      }),
     ]);
   });
 });

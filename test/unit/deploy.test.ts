@@ -1,6 +1,6 @@
 import { Config, Deploy } from "@switchyard/core";
 import { describe, expect, it } from "vitest";
-import { ecrPush, ecrPushDigestOnly, ecrDelete } from "../support/factories";
+import { ecrDelete, ecrPush, ecrPushDigestOnly } from "../support/factories";
 
 /** The deploy flow's pure core: parsing, planning, naming, the revision copy and admission. */
 
@@ -14,17 +14,32 @@ const web = deploys([
     tags: ["release-*", "v[0-9]*"],
     services: [
       { cluster: "prod", service: "web", container: "app", roles: ["web-task"] },
-      { cluster: "prod", service: "web", container: "worker", roles: ["arn:aws:iam::123456789012:role/web-exec"] },
+      {
+        cluster: "prod",
+        service: "web",
+        container: "worker",
+        roles: ["arn:aws:iam::123456789012:role/web-exec"],
+      },
       { cluster: "prod", service: "admin", container: "app" },
     ],
   },
-  { repository: "sidecar", tags: ["*"], services: [{ cluster: "prod", service: "web", container: "proxy" }] },
+  {
+    repository: "sidecar",
+    tags: ["*"],
+    services: [{ cluster: "prod", service: "web", container: "proxy" }],
+  },
 ]);
 
 describe("Deploy.parseImageAction", () => {
   it.each([
-    { name: "a tagged push", event: ecrPush({ repository: "web", tag: "release-1", digest: DIGEST }) },
-    { name: "a digest-only push (image-tag is empty)", event: ecrPushDigestOnly({ repository: "web", digest: DIGEST }) },
+    {
+      name: "a tagged push",
+      event: ecrPush({ repository: "web", tag: "release-1", digest: DIGEST }),
+    },
+    {
+      name: "a digest-only push (image-tag is empty)",
+      event: ecrPushDigestOnly({ repository: "web", digest: DIGEST }),
+    },
     { name: "a delete", event: ecrDelete({ repository: "web", tag: "release-1", digest: DIGEST }) },
   ])("accepts $name in AWS's shape", ({ event }) => {
     // Act
@@ -36,7 +51,11 @@ describe("Deploy.parseImageAction", () => {
 
   it.each([
     { name: "not an event", event: "hello", field: "(event)" },
-    { name: "another detail-type", event: { ...ecrPush(), "detail-type": "Object Created" }, field: "detail-type" },
+    {
+      name: "another detail-type",
+      event: { ...ecrPush(), "detail-type": "Object Created" },
+      field: "detail-type",
+    },
     {
       name: "a push without digest",
       event: (() => {
@@ -71,11 +90,31 @@ describe("Deploy.plan", () => {
 
   it.each([
     { name: "a delete", over: { "action-type": "DELETE" }, reason: "action DELETE is not a push" },
-    { name: "a failed push", over: { result: "FAILURE" }, reason: "push result is FAILURE, not SUCCESS" },
-    { name: "a digest-only push", over: { "image-tag": "" }, reason: `digest-only push of web@${DIGEST}: no tag to match` },
-    { name: "an unknown repository", over: { "repository-name": "api" }, reason: "repository 'api' is not configured in deploys" },
-    { name: "a tag no pattern matches", over: { "image-tag": "latest" }, reason: "tag 'latest' matches none of 'release-*', 'v[0-9]*'" },
-    { name: "a tag that only contains the pattern", over: { "image-tag": "pre-release-1" }, reason: "tag 'pre-release-1' matches none of 'release-*', 'v[0-9]*'" },
+    {
+      name: "a failed push",
+      over: { result: "FAILURE" },
+      reason: "push result is FAILURE, not SUCCESS",
+    },
+    {
+      name: "a digest-only push",
+      over: { "image-tag": "" },
+      reason: `digest-only push of web@${DIGEST}: no tag to match`,
+    },
+    {
+      name: "an unknown repository",
+      over: { "repository-name": "api" },
+      reason: "repository 'api' is not configured in deploys",
+    },
+    {
+      name: "a tag no pattern matches",
+      over: { "image-tag": "latest" },
+      reason: "tag 'latest' matches none of 'release-*', 'v[0-9]*'",
+    },
+    {
+      name: "a tag that only contains the pattern",
+      over: { "image-tag": "pre-release-1" },
+      reason: "tag 'pre-release-1' matches none of 'release-*', 'v[0-9]*'",
+    },
   ])("skips $name with the reason", ({ over, reason }) => {
     // Act
     const plan = Deploy.plan(web, detail(over as Partial<Deploy.ImageActionDetail>));
@@ -87,10 +126,30 @@ describe("Deploy.plan", () => {
     // Act
     const plan = Deploy.plan(web, detail({ "image-tag": "v2.1.0" }));
     // Assess
-    expect(plan).toMatchObject({ action: "deploy", repository: "web", tag: "v2.1.0", digest: DIGEST, pattern: "v[0-9]*" });
+    expect(plan).toMatchObject({
+      action: "deploy",
+      repository: "web",
+      tag: "v2.1.0",
+      digest: DIGEST,
+      pattern: "v[0-9]*",
+    });
     expect(plan.action === "deploy" && plan.targets).toEqual([
-      { cluster: "prod", service: "web", containers: ["app", "worker"], roles: ["web-task", "web-exec"], rolloutTimeoutSeconds: 1800, pollSeconds: 15 },
-      { cluster: "prod", service: "admin", containers: ["app"], roles: [], rolloutTimeoutSeconds: 1800, pollSeconds: 15 },
+      {
+        cluster: "prod",
+        service: "web",
+        containers: ["app", "worker"],
+        roles: ["web-task", "web-exec"],
+        rolloutTimeoutSeconds: 1800,
+        pollSeconds: 15,
+      },
+      {
+        cluster: "prod",
+        service: "admin",
+        containers: ["app"],
+        roles: [],
+        rolloutTimeoutSeconds: 1800,
+        pollSeconds: 15,
+      },
     ]);
   });
 
@@ -98,7 +157,9 @@ describe("Deploy.plan", () => {
     // Act
     const plan = Deploy.plan(web, detail({ "repository-name": "sidecar", "image-tag": "1.4" }));
     // Assess
-    expect(plan.action === "deploy" && plan.targets.map((t) => [t.service, t.containers])).toEqual([["web", ["proxy"]]]);
+    expect(plan.action === "deploy" && plan.targets.map((t) => [t.service, t.containers])).toEqual([
+      ["web", ["proxy"]],
+    ]);
   });
 });
 
@@ -106,33 +167,51 @@ describe("Deploy naming", () => {
   it.each([
     { cluster: "demo", service: "web", expected: `demo-web-${"a".repeat(32)}` },
     { cluster: "c", service: "s".repeat(200), expected: /^c-s{36}-[0-9a-f]{8}-a{32}$/ },
-  ])("names the execution for $cluster/$service within 80 characters", ({ cluster, service, expected }) => {
-    // Act
-    const name = Deploy.executionName(cluster, service, DIGEST);
-    // Assess
-    expect(name.length).toBeLessThanOrEqual(80);
-    expect(name).toMatch(expected instanceof RegExp ? expected : new RegExp(`^${expected}$`));
-  });
+  ])(
+    "names the execution for $cluster/$service within 80 characters",
+    ({ cluster, service, expected }) => {
+      // Act
+      const name = Deploy.executionName(cluster, service, DIGEST);
+      // Assess
+      expect(name.length).toBeLessThanOrEqual(80);
+      expect(name).toMatch(expected instanceof RegExp ? expected : new RegExp(`^${expected}$`));
+    },
+  );
 
   it("keeps long names of different services apart", () => {
     const long = "s".repeat(100);
-    expect(Deploy.executionName("c", `${long}-a`, DIGEST)).not.toBe(Deploy.executionName("c", `${long}-b`, DIGEST));
+    expect(Deploy.executionName("c", `${long}-a`, DIGEST)).not.toBe(
+      Deploy.executionName("c", `${long}-b`, DIGEST),
+    );
   });
 
   it.each([
     { region: "us-east-1", uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/team/web@${DIGEST}` },
-    { region: "cn-north-1", uri: `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/team/web@${DIGEST}` },
+    {
+      region: "cn-north-1",
+      uri: `123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/team/web@${DIGEST}`,
+    },
   ])("pins the image by digest in $region", ({ region, uri }) => {
-    expect(Deploy.imageUri({ registryId: "123456789012", region, repository: "team/web", digest: DIGEST })).toBe(uri);
+    expect(
+      Deploy.imageUri({
+        registryId: "123456789012",
+        region,
+        repository: "team/web",
+        digest: DIGEST,
+      }),
+    ).toBe(uri);
   });
 
   it.each([
     { timeout: 1800, every: 15, polls: 120 },
     { timeout: 10, every: 15, polls: 1 },
     { timeout: 100, every: 30, polls: 4 },
-  ])("follows a rollout for $timeout s at $every s in $polls polls", ({ timeout, every, polls }) => {
-    expect(Deploy.maxPolls(timeout, every)).toBe(polls);
-  });
+  ])(
+    "follows a rollout for $timeout s at $every s in $polls polls",
+    ({ timeout, every, polls }) => {
+      expect(Deploy.maxPolls(timeout, every)).toBe(polls);
+    },
+  );
 });
 
 describe("Deploy.render", () => {
@@ -159,7 +238,9 @@ describe("Deploy.render", () => {
         name: "app",
         image: "web:old",
         environment: [{ name: "MODE", value: "prod" }],
-        secrets: [{ name: "DB", valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" }],
+        secrets: [
+          { name: "DB", valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db" },
+        ],
         logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/web" } },
         dockerLabels: { "com.example.team": "web" },
         mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp" }],
@@ -173,10 +254,16 @@ describe("Deploy.render", () => {
 
   it("copies every field, drops the read-only ones and pins only the named containers", () => {
     // Act
-    const input = Deploy.render(current, [{ key: "team", value: "web" }], { containers: ["app", "worker"], image, roles });
+    const input = Deploy.render(current, [{ key: "team", value: "web" }], {
+      containers: ["app", "worker"],
+      image,
+      roles,
+    });
 
     // Assess
-    const { containerDefinitions, ...rest } = input as { containerDefinitions: Deploy.ContainerDefinition[] };
+    const { containerDefinitions, ...rest } = input as {
+      containerDefinitions: Deploy.ContainerDefinition[];
+    };
     expect(rest).toEqual({
       family: "web",
       taskRoleArn: current.taskRoleArn,
@@ -198,9 +285,24 @@ describe("Deploy.render", () => {
   });
 
   it.each([
-    { name: "a container the task definition lacks", req: { containers: ["api"], roles }, error: "ContainerNotFound", fix: "no container named 'api' (it has 'app', 'worker', 'envoy')" },
-    { name: "a task role the config does not list", req: { containers: ["app"], roles: ["web-exec"] }, error: "RoleNotAllowed", fix: "Fix: add 'web-task' to" },
-    { name: "an execution role the config does not list", req: { containers: ["app"], roles: ["web-task"] }, error: "RoleNotAllowed", fix: "Fix: add 'web-exec' to" },
+    {
+      name: "a container the task definition lacks",
+      req: { containers: ["api"], roles },
+      error: "ContainerNotFound",
+      fix: "no container named 'api' (it has 'app', 'worker', 'envoy')",
+    },
+    {
+      name: "a task role the config does not list",
+      req: { containers: ["app"], roles: ["web-exec"] },
+      error: "RoleNotAllowed",
+      fix: "Fix: add 'web-task' to",
+    },
+    {
+      name: "an execution role the config does not list",
+      req: { containers: ["app"], roles: ["web-task"] },
+      error: "RoleNotAllowed",
+      fix: "Fix: add 'web-exec' to",
+    },
   ])("refuses $name with the fix", ({ req, error, fix }) => {
     expect(() => Deploy.render(current, undefined, { ...req, image })).toThrow(
       expect.objectContaining({ name: error, message: expect.stringContaining(fix) }),
@@ -210,7 +312,11 @@ describe("Deploy.render", () => {
 
 describe("Deploy.admit (never regress, never repeat)", () => {
   const at = (s: number) => new Date(Date.UTC(2026, 10, 23, 12, 0, s));
-  const head = (s: number, digest: string, state: "ADMITTED" | "STARTED" = "STARTED"): Deploy.Head => ({
+  const head = (
+    s: number,
+    digest: string,
+    state: "ADMITTED" | "STARTED" = "STARTED",
+  ): Deploy.Head => ({
     orderKey: Deploy.orderKey(at(s), digest),
     digest,
     repository: "web",
@@ -223,17 +329,48 @@ describe("Deploy.admit (never regress, never repeat)", () => {
   it.each([
     { name: "the first image of a service", head: undefined, candidate: [10, A], admit: true },
     { name: "a newer image", head: head(10, A), candidate: [11, B], admit: true },
-    { name: "an older image", head: head(10, B), candidate: [9, A], admit: false, reason: /^older image/ },
-    { name: "the same image again", head: head(10, A), candidate: [10, A], admit: false, reason: /^duplicate/ },
-    { name: "the same image whose start was interrupted", head: head(10, A, "ADMITTED"), candidate: [10, A], admit: true },
-    { name: "another image pushed the same instant, lower digest", head: head(10, B), candidate: [10, A], admit: false, reason: /^older image/ },
-    { name: "another image pushed the same instant, higher digest", head: head(10, A), candidate: [10, B], admit: true },
+    {
+      name: "an older image",
+      head: head(10, B),
+      candidate: [9, A],
+      admit: false,
+      reason: /^older image/,
+    },
+    {
+      name: "the same image again",
+      head: head(10, A),
+      candidate: [10, A],
+      admit: false,
+      reason: /^duplicate/,
+    },
+    {
+      name: "the same image whose start was interrupted",
+      head: head(10, A, "ADMITTED"),
+      candidate: [10, A],
+      admit: true,
+    },
+    {
+      name: "another image pushed the same instant, lower digest",
+      head: head(10, B),
+      candidate: [10, A],
+      admit: false,
+      reason: /^older image/,
+    },
+    {
+      name: "another image pushed the same instant, higher digest",
+      head: head(10, A),
+      candidate: [10, B],
+      admit: true,
+    },
   ] as const)("$name → admit $admit", (c) => {
     // Act
-    const decision = Deploy.admit(c.head, { orderKey: Deploy.orderKey(at(c.candidate[0]), c.candidate[1]), digest: c.candidate[1] });
+    const decision = Deploy.admit(c.head, {
+      orderKey: Deploy.orderKey(at(c.candidate[0]), c.candidate[1]),
+      digest: c.candidate[1],
+    });
     // Assess
     expect(decision.admit).toBe(c.admit);
-    if (!decision.admit && "reason" in c) expect(decision.reason).toMatch(c.reason);
+    if (!decision.admit) expect(decision.reason).toMatch(("reason" in c && c.reason) || /./);
   });
 
   it("orders by push time before digest", () => {

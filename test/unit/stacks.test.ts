@@ -15,7 +15,6 @@ const load = (path: string): Promise<Record<string, unknown>> =>
   import(/* @vite-ignore */ `../../${path}`);
 const CONFIG_MODULE = "../../switchyard.config";
 const TARGETS_MODULE = "../../stacks/targets";
-const TOPOLOGY_MODULE = "../../stacks/topology";
 
 interface AppSettings {
   name: string;
@@ -58,8 +57,6 @@ async function deploy(
     register?: Record<string, { arn: string }>;
     /** Replaces PENDING_FLOWS, as if a flow's stack had landed. */
     pendingFlows?: string[];
-    /** Rewrites the topology the stacks see (for target kinds the current topology lacks). */
-    rewrite?: (topology: Topology.Topology) => Topology.Topology;
   } = {},
 ): Promise<Deployed> {
   const fake = installSstFake(stage);
@@ -71,13 +68,6 @@ async function deploy(
       ...(await original()),
       PENDING_FLOWS: pendingFlows,
     }));
-  }
-  const rewrite = options.rewrite;
-  if (rewrite) {
-    vi.doMock(TOPOLOGY_MODULE, async (original: () => Promise<Record<string, unknown>>) => {
-      const real = await original();
-      return { ...real, topology: rewrite(real.topology as Topology.Topology) };
-    });
   }
   const sstConfig = (await load("sst.config.ts")).default as SstApp;
   const app = await sstConfig.app({ stage });
@@ -93,7 +83,7 @@ async function deploy(
     fake,
     app,
     outputs,
-    topology: rewrite ? rewrite(topology) : topology,
+    topology,
     pendingFlows: targets.PENDING_FLOWS as readonly string[],
   };
 }
@@ -101,7 +91,6 @@ async function deploy(
 afterEach(() => {
   vi.doUnmock(CONFIG_MODULE);
   vi.doUnmock(TARGETS_MODULE);
-  vi.doUnmock(TOPOLOGY_MODULE);
   vi.unstubAllEnvs();
   uninstallSstFake();
 });
@@ -120,36 +109,6 @@ const withoutGitHub = (): Config.ConfigInput => {
   const { github: _github, ...rest } = switchyardConfig as Config.ConfigInput;
   return rest;
 };
-
-/** The deploy rule as if it targeted the deploy state machine (no current rule targets one). */
-const deployToStateMachine = (t: Topology.Topology): Topology.Topology => ({
-  ...t,
-  rules: t.rules.map((r) =>
-    r.id === "DeployImagePushed"
-      ? { ...r, target: { ...r.target, kind: "state-machine", stateMachine: "DeployWorkflow" } }
-      : r,
-  ),
-});
-
-describe("sst.config.ts app()", () => {
-  it.each([
-    { stage: "local", removal: "remove", protect: false },
-    { stage: "production", removal: "retain", protect: true },
-    { stage: "bootstrap", removal: "retain", protect: true },
-  ])("$stage: removal $removal, protect $protect, region and name from the config", async (c) => {
-    // Act
-    const { app, topology } = await deploy(c.stage);
-
-    // Assess
-    expect(app).toEqual({
-      name: topology.app,
-      removal: c.removal,
-      protect: c.protect,
-      home: "aws",
-      providers: { aws: { region: topology.region } },
-    });
-  });
-});
 
 describe.each(["local", "staging", "production"])(
   "stage %s: routing equals the topology",
@@ -457,12 +416,9 @@ describe("github-oidc", () => {
 });
 
 describe("flow targets", () => {
-  it("routes a pending flow's rule once its stack registers the target, with a Lambda permission for that rule", async () => {
-    // Prepare
-    const fn = "arn:aws:lambda:us-east-1:123456789012:function:switchyard-local-DeployHandler";
-
+  it("routes the deploy rule to the deploy stack's handler, with a Lambda permission for that rule only", async () => {
     // Act
-    const d = await deploy("local", { register: { DeployHandler: { arn: fn } } });
+    const d = await deploy("local");
 
     // Assess
     const rule = d.topology.rules.find(
@@ -470,6 +426,7 @@ describe("flow targets", () => {
     );
     expect(rule).toBeDefined();
     if (!rule) return;
+    const fn = d.fake.ref("sst.aws.Function", "DeployHandler", "arn");
     expect(args(d.fake, T.target, `${rule.id}Target`)).toMatchObject({ arn: fn });
     expect(args(d.fake, T.permission, `${rule.id}Permission`)).toEqual({
       action: "lambda:InvokeFunction",
@@ -482,41 +439,40 @@ describe("flow targets", () => {
 
   it("names the stack to import when a flow is no longer pending but nothing registered its target", async () => {
     // Act
-    const run = deploy("local", { pendingFlows: ["promote"] });
+    const run = deploy("local", { pendingFlows: [] });
 
     // Assess
     await expect(run).rejects.toThrow(
-      /rule 'DeployImagePushed' \(flow 'deploy'\) targets function 'DeployHandler'.*import "\.\/stacks\/deploy" before "\.\/stacks\/routing"/,
+      /rule 'PromoteApiArtifactUploaded' \(flow 'promote'\) targets state-machine 'PromoteWorkflow'.*import "\.\/stacks\/promote" before "\.\/stacks\/routing"/,
     );
   });
 
   it("starts a state machine through a role limited to it and trusted for that rule only", async () => {
     // Prepare
-    const sm = "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-local-deploy";
+    const sm = "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-local-promote";
+    const rule = "PromoteApiArtifactUploaded";
     // Act
     const d = await deploy("local", {
-      rewrite: deployToStateMachine,
-      register: { DeployWorkflow: { arn: sm } },
+      pendingFlows: [],
+      register: { PromoteWorkflow: { arn: sm } },
     });
 
     // Assess
-    const role = args(d.fake, T.role, "DeployImagePushedInvokeRole");
+    const role = args(d.fake, T.role, `${rule}InvokeRole`);
     expect(json(role.assumeRolePolicy).Statement).toEqual([
       {
         Effect: "Allow",
         Principal: { Service: "events.amazonaws.com" },
         Action: "sts:AssumeRole",
-        Condition: {
-          ArnEquals: { "aws:SourceArn": d.fake.ref(T.rule, "DeployImagePushed", "arn") },
-        },
+        Condition: { ArnEquals: { "aws:SourceArn": d.fake.ref(T.rule, rule, "arn") } },
       },
     ]);
-    expect(
-      json(args(d.fake, T.rolePolicy, "DeployImagePushedInvokePolicy").policy).Statement,
-    ).toEqual([{ Effect: "Allow", Action: "states:StartExecution", Resource: sm }]);
-    expect(args(d.fake, T.target, "DeployImagePushedTarget")).toMatchObject({
+    expect(json(args(d.fake, T.rolePolicy, `${rule}InvokePolicy`).policy).Statement).toEqual([
+      { Effect: "Allow", Action: "states:StartExecution", Resource: sm },
+    ]);
+    expect(args(d.fake, T.target, `${rule}Target`)).toMatchObject({
       arn: sm,
-      roleArn: d.fake.ref(T.role, "DeployImagePushedInvokeRole", "arn"),
+      roleArn: d.fake.ref(T.role, `${rule}InvokeRole`, "arn"),
     });
   });
 
@@ -553,41 +509,51 @@ describe("IAM", () => {
     return found;
   };
   const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+  /** Actions the topology allows on `*`, each statement with its reason (e.g. ecs:RegisterTaskDefinition). */
+  const wildcardActions = (t: Topology.Topology) =>
+    [...t.functions, ...t.stateMachines].flatMap((x) =>
+      x.permissions
+        .filter((p) => p.resources.includes("*") && p.wildcardReason)
+        .flatMap((p) => p.actions),
+    );
 
   it.each<{
     name: string;
     stage: string;
     register?: Record<string, { arn: string }>;
-    rewrite?: (t: Topology.Topology) => Topology.Topology;
+    pendingFlows?: string[];
   }>([
     { name: "local", stage: "local", register: undefined },
     { name: "production", stage: "production", register: undefined },
     { name: "bootstrap (deploy role)", stage: "bootstrap", register: undefined },
     {
-      name: "local with a registered function target",
-      stage: "local",
-      register: { DeployHandler: { arn: "arn:aws:lambda:x" } },
-    },
-    {
       name: "local with a state-machine target",
       stage: "local",
-      register: { DeployWorkflow: { arn: "arn:aws:states:x" } },
-      rewrite: deployToStateMachine,
+      register: { PromoteWorkflow: { arn: "arn:aws:states:x" } },
+      pendingFlows: [],
     },
-  ])("$name: no statement allows Action '*' or Resource '*'", async (c) => {
-    // Act
-    const d = await deploy(c.stage, { register: c.register, rewrite: c.rewrite });
+  ])(
+    "$name: no statement allows Action '*', nor Resource '*' without a documented need",
+    async (c) => {
+      // Act
+      const d = await deploy(c.stage, { register: c.register, pendingFlows: c.pendingFlows });
 
-    // Assess
-    const statements = policyDocuments(d.fake).flatMap((doc) => doc.Statement);
-    expect(statements.length).toBeGreaterThan(0);
-    for (const s of statements) {
-      expect(list(s.Action), JSON.stringify(s)).not.toContain("*");
-      expect(list(s.Resource ?? []), JSON.stringify(s)).not.toContain("*");
-      expect(s.NotAction, JSON.stringify(s)).toBeUndefined();
-      expect(s.NotResource, JSON.stringify(s)).toBeUndefined();
-    }
-  });
+      // Assess
+      const statements = policyDocuments(d.fake).flatMap((doc) => doc.Statement);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const s of statements) {
+        expect(list(s.Action), JSON.stringify(s)).not.toContain("*");
+        if (list(s.Resource ?? []).includes("*")) {
+          expect(String(s.Sid), JSON.stringify(s)).toMatch(/WildcardRequired/);
+          expect(wildcardActions(d.topology), JSON.stringify(s)).toEqual(
+            expect.arrayContaining(list(s.Action)),
+          );
+        }
+        expect(s.NotAction, JSON.stringify(s)).toBeUndefined();
+        expect(s.NotResource, JSON.stringify(s)).toBeUndefined();
+      }
+    },
+  );
 
   it("scopes the deploy role to the app's resources and denies it changes to itself", async () => {
     // Act
@@ -611,5 +577,119 @@ describe("IAM", () => {
       Action: ["iam:*"],
       Resource: [expect.stringMatching(/:role\/github-deploy-switchyard$/)],
     });
+  });
+});
+
+/** An ARN built from the stack's partition/region/account lookups (placeholders in the fake). */
+const accountArn = (tail: string) =>
+  expect.stringMatching(
+    new RegExp(
+      `^arn:aws\\.getPartitionOutput\\(\\d*\\)\\.partition:${tail
+        .replace("{region}", "aws\\.getRegionOutput\\(\\d*\\)\\.name")
+        .replace("{account}", "aws\\.getCallerIdentityOutput\\(\\d*\\)\\.accountId")}$`,
+    ),
+  );
+
+describe("deploy stack", () => {
+  it("deploys the workflow's own ASL with the ledger and revision function it references", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const sm = args(d.fake, "aws.sfn.StateMachine", "DeployWorkflowStateMachine");
+    const def = d.topology.stateMachines.find((s) => s.id === "DeployWorkflow");
+    expect(sm).toMatchObject({
+      name: def?.name,
+      type: "STANDARD",
+      roleArn: d.fake.ref(T.role, "DeployWorkflowRole", "arn"),
+    });
+    const { definition } = await import("../../workflows/deploy");
+    expect(json(sm.definition)).toEqual(
+      definition({
+        topology: d.topology,
+        resources: {
+          Ledger: { name: d.fake.ref(T.table, "Ledger", "name") },
+          DeployRevision: { arn: d.fake.ref("sst.aws.Function", "DeployRevision", "arn") },
+        },
+      }),
+    );
+  });
+
+  it("gives the workflow role exactly the topology's statements, on the configured service ARNs", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const trust = json(args(d.fake, T.role, "DeployWorkflowRole").assumeRolePolicy)
+      .Statement as unknown[];
+    expect(trust).toEqual([
+      expect.objectContaining({ Principal: { Service: "states.amazonaws.com" } }),
+    ]);
+    const statements = json(args(d.fake, T.rolePolicy, "DeployWorkflowPolicy").policy)
+      .Statement as { Action: string[]; Resource: string[] }[];
+    expect(statements.map((s) => [s.Action, s.Resource])).toEqual([
+      [
+        ["ecs:DescribeServices", "ecs:UpdateService"],
+        [accountArn("ecs:{region}:{account}:service/demo/web")],
+      ],
+      [["lambda:InvokeFunction"], [d.fake.ref("sst.aws.Function", "DeployRevision", "arn")]],
+      [["dynamodb:UpdateItem"], [d.fake.ref(T.table, "Ledger", "arn")]],
+    ]);
+  });
+
+  it("links the handler to the ledger, workflow and deploy config, with its async failures going to the deploy DLQ", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const fn = args(d.fake, "sst.aws.Function", "DeployHandler");
+    expect(fn).toMatchObject({ handler: "functions/deploy.handler", runtime: "nodejs22.x" });
+    const dlq = d.fake.ref(T.queue, "DeployDlq", "arn");
+    expect(fn.transform).toEqual({ function: { deadLetterConfig: { targetArn: dlq } } });
+    expect(
+      args(d.fake, "aws.lambda.FunctionEventInvokeConfig", "DeployHandlerInvokeConfig"),
+    ).toMatchObject({
+      maximumRetryAttempts: 2,
+      destinationConfig: { onFailure: { destination: dlq } },
+    });
+    expect(args(d.fake, "sst.Linkable", "DeployConfig").properties).toEqual({
+      deploys: d.topology.settings[0]?.value.deploys,
+    });
+    const permissions = fn.permissions as { actions: string[]; resources: string[] }[];
+    expect(permissions.map((p) => p.actions)).toEqual([
+      ["ecr:DescribeImages"],
+      ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      ["states:StartExecution"],
+      ["sqs:SendMessage"],
+    ]);
+    expect(permissions[2]?.resources).toEqual([
+      d.fake.ref("aws.sfn.StateMachine", "DeployWorkflowStateMachine", "arn"),
+    ]);
+  });
+
+  it("lets the revision function pass only the configured task roles, to ECS tasks", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const permissions = args(d.fake, "sst.aws.Function", "DeployRevision").permissions as {
+      actions: string[];
+      resources: string[];
+      conditions: unknown[];
+    }[];
+    const passRole = permissions.find((p) => p.actions.includes("iam:PassRole"));
+    expect(passRole).toEqual({
+      actions: ["iam:PassRole"],
+      resources: [accountArn("iam::{account}:role/demo-web-execution")],
+      conditions: [
+        {
+          test: "StringEquals",
+          variable: "iam:PassedToService",
+          values: ["ecs-tasks.amazonaws.com"],
+        },
+      ],
+    });
+    for (const p of permissions.filter((x) => x.resources.includes("*")))
+      expect(p.actions).toEqual(["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"]);
   });
 });

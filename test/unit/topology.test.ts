@@ -160,7 +160,12 @@ describe("Topology.build: conventions", () => {
     for (const rule of t.rules) expect(dlqs.has(rule.target.deadLetterQueue), rule.id).toBe(true);
     for (const q of t.queues.filter((x) => x.redrive))
       expect(dlqs.has(q.redrive?.deadLetterQueue ?? ""), q.id).toBe(true);
-    for (const fn of t.functions.filter((f) => f.queues.length === 0))
+    // Functions that rules invoke asynchronously; workflow tasks (e.g. DeployRevision) are synchronous.
+    const invokedByRules = t.rules.flatMap((r) =>
+      r.target.kind === "function" ? [r.target.function] : [],
+    );
+    expect(invokedByRules.length).toBeGreaterThan(0);
+    for (const fn of t.functions.filter((f) => invokedByRules.includes(f.id)))
       expect(dlqs.has(fn.asyncDeadLetterQueue ?? ""), fn.id).toBe(true);
     expect(t.alarms.map((a) => a.queue).sort()).toEqual([...dlqs].sort());
   });

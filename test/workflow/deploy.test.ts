@@ -6,7 +6,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { revision } from "../../functions/deploy";
 import { awsSdkBinding, bindingTable, resolveBinding } from "../../packages/local/src/bindings";
 import { pushImage, RolloutSimulation, seedDeploys } from "../../packages/local/src/flows/deploy";
-import { LocalStepFunctions, type ResourceBinding, StatesError } from "../../packages/local/src/sfn";
+import {
+  LocalStepFunctions,
+  type ResourceBinding,
+  StatesError,
+} from "../../packages/local/src/sfn";
 import switchyardConfig from "../../switchyard.config";
 import { definition } from "../../workflows/deploy";
 import { useEmulator } from "../support/emulator";
@@ -76,7 +80,10 @@ async function prepare(tag = "release-9", overrides: Partial<Deploy.WorkflowInpu
 }
 
 /** Runs one execution with the emulator-backed bindings, `overrides` replacing some. */
-async function execute(input: Deploy.WorkflowInput, overrides: Record<string, ResourceBinding> = {}) {
+async function execute(
+  input: Deploy.WorkflowInput,
+  overrides: Record<string, ResourceBinding> = {},
+) {
   const c = clients();
   const table = bindingTable(c, async (_fn, payload) => revision(payload));
   table.exact.set(DESCRIBE, new RolloutSimulation(c, () => undefined).binding());
@@ -119,7 +126,12 @@ describe("deploy workflow (ASL)", () => {
     // Assess
     expect(execution.status).toBe("SUCCEEDED");
     expect(states("StateEntered")).toEqual(
-      expect.arrayContaining(["RegisterRevision", "UpdateService", "ObserveService", "RecordCompleted"]),
+      expect.arrayContaining([
+        "RegisterRevision",
+        "UpdateService",
+        "ObserveService",
+        "RecordCompleted",
+      ]),
     );
     expect(record).toMatchObject({ status: "COMPLETED", revision: 2 });
     expect(await currentTaskDefinition()).toBe(record?.taskDefinitionArn);
@@ -134,7 +146,9 @@ describe("deploy workflow (ASL)", () => {
     const input = await prepare();
     const c = clients();
     const real =
-      resource === DESCRIBE ? new RolloutSimulation(c, () => undefined).binding() : awsSdkBinding(c);
+      resource === DESCRIBE
+        ? new RolloutSimulation(c, () => undefined).binding()
+        : awsSdkBinding(c);
 
     // Act
     const { execution, record, states } = await execute(input, {
@@ -191,8 +205,13 @@ describe("deploy workflow (ASL)", () => {
     // Assess
     expect(execution.status).toBe("FAILED");
     expect(record?.status).toBe("ERROR");
-    expect(record?.reason).toMatch(/^ContainerNotFound: .*no container named 'api' \(it has 'app', 'log-router'\)/);
-    expect((await clients().ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: "web" }))).taskDefinitionArns).toHaveLength(1);
+    expect(record?.reason).toMatch(
+      /^ContainerNotFound: .*no container named 'api' \(it has 'app', 'log-router'\)/,
+    );
+    expect(
+      (await clients().ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: "web" })))
+        .taskDefinitionArns,
+    ).toHaveLength(1);
   });
 
   it("refuses a task definition whose role the config does not list", async () => {
@@ -212,9 +231,13 @@ describe("deploy workflow (ASL)", () => {
     const input = await prepare("release-9", { maxPolls: 3 });
     const sdk = awsSdkBinding(clients());
     const stuck: ResourceBinding = async (i, ctx) => {
-      const out = (await sdk(i, ctx)) as { Services: { TaskDefinition: string; Deployments: unknown[] }[] };
+      const out = (await sdk(i, ctx)) as {
+        Services: { TaskDefinition: string; Deployments: unknown[] }[];
+      };
       for (const s of out.Services)
-        s.Deployments = [{ Status: "PRIMARY", TaskDefinition: s.TaskDefinition, RolloutState: "IN_PROGRESS" }];
+        s.Deployments = [
+          { Status: "PRIMARY", TaskDefinition: s.TaskDefinition, RolloutState: "IN_PROGRESS" },
+        ];
       return out as never;
     };
 
@@ -237,7 +260,13 @@ describe("deploy workflow (ASL)", () => {
       calls += 1;
       if (calls > 1)
         for (const s of out.Services)
-          s.Deployments = [{ Status: "PRIMARY", TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:99", RolloutState: "IN_PROGRESS" }];
+          s.Deployments = [
+            {
+              Status: "PRIMARY",
+              TaskDefinition: "arn:aws:ecs:us-east-1:123456789012:task-definition/web:99",
+              RolloutState: "IN_PROGRESS",
+            },
+          ];
       return out as never;
     };
 

@@ -17,14 +17,22 @@ export async function describeImage(
 ): Promise<ImageInfo | undefined> {
   try {
     const { imageDetails } = await ecr.send(
-      new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageDigest: digest }] }),
+      new DescribeImagesCommand({
+        repositoryName: repository,
+        imageIds: [{ imageDigest: digest }],
+      }),
     );
     const image = imageDetails?.[0];
     if (!image?.imagePushedAt || !image.registryId) return undefined;
-    return { registryId: image.registryId, pushedAt: image.imagePushedAt, tags: image.imageTags ?? [] };
+    return {
+      registryId: image.registryId,
+      pushedAt: image.imagePushedAt,
+      tags: image.imageTags ?? [],
+    };
   } catch (error) {
     const name = (error as Error).name;
-    if (name === "ImageNotFoundException" || name === "RepositoryNotFoundException") return undefined;
+    if (name === "ImageNotFoundException" || name === "RepositoryNotFoundException")
+      return undefined;
     throw error;
   }
 }

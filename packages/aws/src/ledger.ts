@@ -1,5 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Deploy } from "@switchyard/core";
 
 /** The ledger table: what the control plane did and why. Its model lives in core. */
@@ -57,10 +57,17 @@ export async function admitDeploy(
       new GetCommand({ TableName: table, Key: { pk, sk: Deploy.keys.head }, ConsistentRead: true }),
     );
     const head = Deploy.Head.safeParse(Item);
-    const decision = Deploy.admit(head.success ? head.data : undefined, { orderKey, digest: c.digest });
+    const decision = Deploy.admit(head.success ? head.data : undefined, {
+      orderKey,
+      digest: c.digest,
+    });
     // The write lost a race the read no longer shows: report it as a duplicate, never admit.
     return decision.admit
-      ? { admit: false, duplicate: true, reason: "a concurrent delivery admitted this service first" }
+      ? {
+          admit: false,
+          duplicate: true,
+          reason: "a concurrent delivery admitted this service first",
+        }
       : decision;
   }
   // First admission writes the run record; a resumed one keeps whatever progress it has.
@@ -106,7 +113,10 @@ export async function markDeployStarted(
         UpdateExpression: "SET #state = :started",
         ConditionExpression: "orderKey = :k",
         ExpressionAttributeNames: { "#state": "state" },
-        ExpressionAttributeValues: { ":k": Deploy.orderKey(c.pushedAt, c.digest), ":started": "STARTED" },
+        ExpressionAttributeValues: {
+          ":k": Deploy.orderKey(c.pushedAt, c.digest),
+          ":started": "STARTED",
+        },
       }),
     )
     .catch((e: unknown) => {

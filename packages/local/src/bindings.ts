@@ -83,7 +83,9 @@ export function recase(value: unknown, to: "lower" | "upper"): unknown {
   if (value === null || typeof value !== "object" || value instanceof Date) return value;
   return Object.fromEntries(
     Object.entries(value).map(([k, v]) => [
-      to === "lower" ? k.charAt(0).toLowerCase() + k.slice(1) : k.charAt(0).toUpperCase() + k.slice(1),
+      to === "lower"
+        ? k.charAt(0).toLowerCase() + k.slice(1)
+        : k.charAt(0).toUpperCase() + k.slice(1),
       recase(v, to),
     ]),
   );

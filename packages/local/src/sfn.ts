@@ -82,7 +82,10 @@ const WAIT_RESOURCE = "arn:switchyard:local:::wait";
  * sleeps the scaled time and passes its input through (aws-local-stepfunctions can only
  * override fixed waits by state name). Only used when `timeScale` is not 1.
  */
-function scaledWaits(definition: Record<string, unknown>, resource: string): Record<string, unknown> {
+function scaledWaits(
+  definition: Record<string, unknown>,
+  resource: string,
+): Record<string, unknown> {
   const copy = structuredClone(definition);
   const visit = (d: Record<string, unknown>) => {
     const states = (d.States ?? {}) as Record<string, Record<string, unknown>>;

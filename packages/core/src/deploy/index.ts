@@ -1,5 +1,5 @@
 export * from "./event";
+export * from "./input";
 export * from "./ledger";
 export * from "./plan";
 export * from "./revision";
-export * from "./input";

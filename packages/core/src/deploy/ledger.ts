@@ -69,7 +69,10 @@ export type Admission =
  * when it is the head's own image and its execution was not started yet (a retry after a crash
  * between admission and start).
  */
-export function admit(head: Head | undefined, candidate: { orderKey: string; digest: string }): Admission {
+export function admit(
+  head: Head | undefined,
+  candidate: { orderKey: string; digest: string },
+): Admission {
   if (!head || head.orderKey < candidate.orderKey) return { admit: true, resumed: false };
   if (head.orderKey === candidate.orderKey) {
     return head.state === "ADMITTED"

@@ -38,7 +38,8 @@ export const tagMatches = (pattern: string, tag: string): boolean =>
 export function plan(deploys: readonly Deploy[], detail: ImageActionDetail): Plan {
   const repository = detail["repository-name"];
   const skip = (reason: string): Plan => ({ action: "skip", reason, repository });
-  if (detail["action-type"] !== "PUSH") return skip(`action ${detail["action-type"]} is not a push`);
+  if (detail["action-type"] !== "PUSH")
+    return skip(`action ${detail["action-type"]} is not a push`);
   if (detail.result !== "SUCCESS") return skip(`push result is ${detail.result}, not SUCCESS`);
   const digest = detail["image-digest"];
   if (!digest) return skip("the push has no image digest");

@@ -93,7 +93,9 @@ export function render(
   const input: Record<string, unknown> = { ...current };
   for (const field of READ_ONLY_FIELDS) delete input[field];
   input.containerDefinitions = current.containerDefinitions.map((c) =>
-    c.name !== undefined && request.containers.includes(c.name) ? { ...c, image: request.image } : c,
+    c.name !== undefined && request.containers.includes(c.name)
+      ? { ...c, image: request.image }
+      : c,
   );
   if (tags && tags.length > 0) input.tags = tags.map((t) => ({ key: t.key, value: t.value }));
   return input;

@@ -223,12 +223,18 @@ export function build(config: ResolvedConfig): Topology {
     const repositories = [...new Set(config.deploys.map((d) => d.repository))].sort();
     const targets = config.deploys.flatMap((d) => d.services);
     const serviceArns = [
-      ...new Set(targets.map((t) => `arn:{partition}:ecs:{region}:{account}:service/${t.cluster}/${t.service}`)),
+      ...new Set(
+        targets.map(
+          (t) => `arn:{partition}:ecs:{region}:{account}:service/${t.cluster}/${t.service}`,
+        ),
+      ),
     ].sort();
     const roleArns = [
       ...new Set(
         targets.flatMap((t) =>
-          t.roles.map((r) => (r.startsWith("arn:") ? r : `arn:{partition}:iam::{account}:role/${r}`)),
+          t.roles.map((r) =>
+            r.startsWith("arn:") ? r : `arn:{partition}:iam::{account}:role/${r}`,
+          ),
         ),
       ),
     ].sort();

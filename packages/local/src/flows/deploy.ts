@@ -52,10 +52,18 @@ export async function seedDeploys(
       .send(new CreateRepositoryCommand({ repositoryName: repository }))
       .catch(ignoreExists);
   }
-  const services = new Map<string, { cluster: string; service: string; containers: string[]; roles: string[] }>();
+  const services = new Map<
+    string,
+    { cluster: string; service: string; containers: string[]; roles: string[] }
+  >();
   for (const t of deploys.flatMap((d) => d.services)) {
     const key = `${t.cluster}/${t.service}`;
-    const s = services.get(key) ?? { cluster: t.cluster, service: t.service, containers: [], roles: [] };
+    const s = services.get(key) ?? {
+      cluster: t.cluster,
+      service: t.service,
+      containers: [],
+      roles: [],
+    };
     s.containers.push(t.container);
     s.roles.push(...t.roles);
     services.set(key, s);
@@ -203,7 +211,11 @@ export class RolloutSimulation {
     };
   }
 
-  private deployment(taskDefinition: string, state: SimDeployment["RolloutState"], reason: string): SimDeployment {
+  private deployment(
+    taskDefinition: string,
+    state: SimDeployment["RolloutState"],
+    reason: string,
+  ): SimDeployment {
     const now = new Date().toISOString();
     this.seq += 1;
     const id = `ecs-svc/${String(9_000_000_000 + this.seq)}`;
@@ -252,7 +264,11 @@ export class RolloutSimulation {
       primary.RolloutStateReason = `ECS deployment circuit breaker: tasks failed to start. Rolling back to ${previous.TaskDefinition.split("/").pop()}.`;
       const cluster = String(service.ClusterArn).split("/").pop();
       await this.clients.ecs.send(
-        new UpdateServiceCommand({ cluster, service: arn, taskDefinition: previous.TaskDefinition }),
+        new UpdateServiceCommand({
+          cluster,
+          service: arn,
+          taskDefinition: previous.TaskDefinition,
+        }),
       );
       const rollback = this.deployment(
         previous.TaskDefinition,
@@ -301,7 +317,13 @@ export class RolloutSimulation {
 export const deployPlugin: LocalFlowPlugin = {
   flow: "deploy",
   async seed(ctx: PluginContext) {
-    await seedDeploys(ctx.clients, ctx.config.deploys, ctx.topology.region, ctx.provisioned.account, ctx.log);
+    await seedDeploys(
+      ctx.clients,
+      ctx.config.deploys,
+      ctx.topology.region,
+      ctx.provisioned.account,
+      ctx.log,
+    );
   },
   bindings(ctx: PluginContext) {
     const simulation = new RolloutSimulation(ctx.clients, ctx.log);
