@@ -1,5 +1,13 @@
 import { Config } from "@switchyard/core";
 
+/** The demo web service's deploy; the local stage polls its rollout every 2 seconds. */
+const web: Config.DeployInput = {
+  repository: "web",
+  tags: ["release-*"],
+  // roles: the IAM roles the task definition uses; Switchyard may pass exactly these.
+  services: [{ cluster: "demo", service: "web", container: "app", roles: ["demo-web-execution"] }],
+};
+
 /** The demo API's promotion; the local stage reuses it with a bake of seconds. */
 const api: Config.PromotionInput = {
   name: "api",
@@ -53,6 +61,7 @@ export default Config.define({
     local: {
       archive: { retentionDays: 1 },
       // Stage arrays replace the top-level ones; spread an entry to change one field.
+      deploys: [{ ...web, pollSeconds: 2, rolloutTimeoutSeconds: 120 }],
       promotions: [{ ...api, strategy: { type: "canary", percent: 10, bakeSeconds: 3 } }],
     },
     production: {

@@ -1,5 +1,6 @@
 import type { Topology } from "@switchyard/core";
 import type { LocalRuntime } from "@switchyard/local/runtime";
+import { deployDemo } from "./demos/deploy";
 
 /** A flow's part of `npm start`'s demo: it acts on the running local control plane and narrates. */
 export interface Demo {
@@ -8,5 +9,5 @@ export interface Demo {
   run(rt: LocalRuntime, log: (line: string) => void): Promise<void>;
 }
 
-/** Registered by each flow as it is implemented. */
-export const demos: Demo[] = [];
+/** Registered by each flow as it is implemented, in the order `npm start` runs them. */
+export const demos: Demo[] = [deployDemo];

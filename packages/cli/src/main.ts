@@ -14,6 +14,9 @@ Usage:
   switchyard send ecr-push --repository NAME [--tag TAG] [--digest sha256:…] --stage STAGE [--json]
   switchyard send object-created|artifact --bucket NAME --key KEY [--size N] --stage STAGE [--json]
       Put a real-shaped event with source switchyard.simulated (non-production stages only).
+  switchyard status [--flow deploy] [--limit N] --stage STAGE [--json]
+      What the control plane did and why, newest first: each deploy's image, service,
+      revision, verdict and duration, and each skipped event with its reason.
   switchyard dlq list [--queue ID] [--limit N] --stage STAGE [--json]
       Dead letters per DLQ; with --queue, the first ones with their original event and error.
 
@@ -40,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
       "version-id": { type: "string" },
       queue: { type: "string" },
       limit: { type: "string" },
+      flow: { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -70,6 +74,15 @@ async function main(argv: string[]): Promise<void> {
         key: values.key,
         size: values.size,
         versionId: values["version-id"],
+      });
+    }
+    case "status": {
+      const { status } = await import("./commands/status");
+      return status({
+        stage: values.stage ?? "local",
+        flow: values.flow,
+        limit: Number(values.limit ?? 20),
+        json: values.json ?? false,
       });
     }
     case "dlq": {

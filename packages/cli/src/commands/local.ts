@@ -64,7 +64,7 @@ export async function local(args: LocalArgs): Promise<void> {
     }
     if (runnable.length > 0)
       log(
-        "[demo] done. The control plane keeps running: try `npm run switchyard -- send ecr-push --stage local --tag release-2`.",
+        "[demo] done. The control plane keeps running: try `npm run switchyard -- send ecr-push --repository web --tag release-3 --stage local`, then `npm run switchyard -- status`.",
       );
   }
   // Keep running until a signal arrives.

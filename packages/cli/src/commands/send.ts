@@ -1,3 +1,4 @@
+import { DescribeImagesCommand } from "@aws-sdk/client-ecr";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { clients } from "@switchyard/aws";
 import { Events } from "@switchyard/core";
@@ -21,6 +22,40 @@ const need = (value: string | undefined, flag: string, kind: string): string => 
   return value;
 };
 
+/**
+ * The digest ECR has for `repository:tag`, since the deploy handler reads the image from ECR.
+ * On the local stage a missing image is pushed to the emulator first (a tiny placeholder).
+ */
+async function digestOf(
+  repository: string,
+  tag: string | undefined,
+  local: boolean,
+): Promise<string> {
+  if (!tag) throw new UsageError("send ecr-push needs --tag, or --digest for a digest-only push");
+  try {
+    const { imageDetails } = await clients().ecr.send(
+      new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }),
+    );
+    const digest = imageDetails?.[0]?.imageDigest;
+    if (digest) return digest;
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name !== "ImageNotFoundException" && name !== "RepositoryNotFoundException") throw error;
+    if (name === "RepositoryNotFoundException" && !local)
+      throw new UsageError(
+        `ECR has no repository '${repository}'. Check the name, or pass --digest.`,
+      );
+  }
+  if (!local)
+    throw new UsageError(
+      `ECR has no image ${repository}:${tag}. Push it first (the deploy reads it from ECR), or pass --digest.`,
+    );
+  const { pushImage } = await import("@switchyard/local/flows/deploy");
+  const digest = await pushImage(clients().ecr, repository, tag);
+  process.stderr.write(`pushed a placeholder image ${repository}:${tag} to the emulator's ECR\n`);
+  return digest;
+}
+
 /** `switchyard send ecr-push|object-created|artifact`: puts a simulated, real-shaped event on the default bus. */
 export async function send(args: SendArgs): Promise<void> {
   const { local } = connect(args.stage);
@@ -28,15 +63,17 @@ export async function send(args: SendArgs): Promise<void> {
   const account = "123456789012";
   let entry: Events.Simulate.Entry;
   switch (args.kind) {
-    case "ecr-push":
+    case "ecr-push": {
+      const repository = need(args.repository, "repository", args.kind);
       entry = Events.Simulate.ecrPush({
-        repository: need(args.repository, "repository", args.kind),
+        repository,
         tag: args.tag,
-        digest: args.digest,
+        digest: args.digest ?? (await digestOf(repository, args.tag, Boolean(local))),
         region,
         account,
       });
       break;
+    }
     case "object-created":
     case "artifact":
       entry = Events.Simulate.objectCreated({
