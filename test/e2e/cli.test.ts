@@ -122,4 +122,57 @@ describe("switchyard CLI", () => {
       /not running. Start it with `npm start`/,
     );
   });
+
+  it("shows a deploy sent with `send ecr-push` in `status`, with image, service, revision, verdict and duration", async () => {
+    // Prepare
+    dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+    const stateFile = join(dir, "local.json");
+    rt = await startLocal({ endpoint, stateFile, timeScale: 0.01 });
+
+    // Act
+    await cli(
+      ["send", "ecr-push", "--repository", "web", "--tag", "release-8", "--stage", "local"],
+      stateFile,
+    );
+    await rt.idle(60_000);
+    const json = await cli(["status", "--stage", "local", "--json"], stateFile);
+    const table = await cli(["status", "--stage", "local"], stateFile);
+
+    // Assess
+    const { rows } = JSON.parse(json.stdout) as { rows: Record<string, unknown>[] };
+    expect(rows).toEqual([
+      expect.objectContaining({
+        flow: "deploy",
+        status: "COMPLETED",
+        repository: "web",
+        tag: "release-8",
+        digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        cluster: "demo",
+        service: "web",
+        revision: 2,
+        durationSeconds: expect.any(Number),
+      }),
+    ]);
+    const [header, line] = table.stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^WHEN\s+IMAGE\s+DIGEST\s+SERVICE\s+REV\s+VERDICT\s+TOOK\s+WHY$/);
+    expect(line).toMatch(/web:release-8\s+[0-9a-f]{12}\s+demo\/web\s+2\s+COMPLETED\s+[\d.]+s/);
+  });
+
+  it("refuses an unknown flow in `status` with exit 2 and the flows it knows", async () => {
+    // Prepare
+    dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+    const stateFile = join(dir, "local.json");
+    rt = await startLocal({ endpoint, stateFile });
+
+    // Act
+    const failed = await cli(["status", "--flow", "ingset", "--stage", "local"], stateFile).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+
+    // Assess
+    expect(failed).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("unknown flow 'ingset'. Use one of: deploy"),
+    });
+  });
 });

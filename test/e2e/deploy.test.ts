@@ -4,7 +4,11 @@ import {
   DescribeTaskDefinitionCommand,
   ListTaskDefinitionsCommand,
 } from "@aws-sdk/client-ecs";
-import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import {
+  DescribeReplayCommand,
+  PutEventsCommand,
+  StartReplayCommand,
+} from "@aws-sdk/client-eventbridge";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { Deploy } from "../../packages/core/src";
@@ -214,5 +218,50 @@ describe("deploy on image push (e2e)", () => {
     expect(record?.reason).toMatch(
       /^ServiceNotFound: ECS service web is not an ACTIVE service of cluster demo/,
     );
+  });
+
+  it("repeats nothing when the archive is replayed", async () => {
+    // Prepare: one deploy, done; the push event sits in the archive.
+    const r = await start();
+    const from = new Date(Date.now() - 60_000);
+    const digest = await push(r, "release-10");
+    await r.idle(60_000);
+    const deployed = await service(r);
+
+    // Act
+    await r.clients.events.send(
+      new StartReplayCommand({
+        ReplayName: "deploy-replay",
+        EventSourceArn: r.provisioned.archive.arn,
+        EventStartTime: from,
+        EventEndTime: new Date(Date.now() + 1000),
+        Destination: {
+          Arn: r.provisioned.busArn,
+          FilterArns: [r.provisioned.rules.DeployImagePushed?.arn ?? ""],
+        },
+      }),
+    );
+    for (let i = 0; i < 100; i++) {
+      const replay = await r.clients.events.send(
+        new DescribeReplayCommand({ ReplayName: "deploy-replay" }),
+      );
+      if (replay.State === "COMPLETED") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (
+      let i = 0;
+      i < 100 && (await skipped(r, Deploy.keys.service("demo", "web"))).length === 0;
+      i++
+    )
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    await r.idle(60_000);
+
+    // Assess
+    expect(await service(r)).toEqual(deployed);
+    expect(await revisions(r)).toHaveLength(2);
+    expect((await run(r, digest))?.status).toBe("COMPLETED");
+    expect(await skipped(r, Deploy.keys.service("demo", "web"))).toEqual([
+      expect.objectContaining({ digest, reason: expect.stringMatching(/^duplicate/) }),
+    ]);
   });
 });
