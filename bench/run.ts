@@ -7,6 +7,10 @@
  * against the baseline of the same N events through the same rule pattern and archive into
  * a queue read by a bare receive/delete loop. Both pay the emulator's routing cost (moto spends ~0.1 s
  * per event and target in PutEvents), so the ratio is what the local runtime adds.
+ *
+ * deploy: see bench/deploy.ts (Switchyard's deploy against the naive one-deploy-per-event design).
+ *
+ * `--only backbone|deploy` runs one of them.
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -29,11 +33,13 @@ import { Events, Topology } from "@switchyard/core";
 import { ensureEmulator, freePort, resetEmulator } from "@switchyard/local/emulator";
 import { useLocalAws } from "@switchyard/local/env";
 import { loadProjectConfig, REPO_ROOT, startLocal } from "@switchyard/local/runtime";
+import { deployBench } from "./deploy";
 
 const { values } = parseArgs({
   options: {
     json: { type: "boolean", default: false },
     events: { type: "string", default: "100" },
+    only: { type: "string" },
   },
 });
 const N = Number(values.events);
@@ -149,35 +155,65 @@ async function backbone(): Promise<{ ms: number; startupMs: number }> {
   }
 }
 
+const only = values.only;
+if (only !== undefined && only !== "backbone" && only !== "deploy") {
+  process.stderr.write(`bench: unknown --only '${only}'. Use backbone or deploy.\n`);
+  process.exit(2);
+}
+const dir = join(REPO_ROOT, "bench", "results");
+await mkdir(dir, { recursive: true });
+const report = async (name: string, result: Record<string, unknown>, line: string) => {
+  const full = { ...result, at: new Date().toISOString(), node: process.version };
+  await writeFile(join(dir, `${name}.json`), `${JSON.stringify(full, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify(full)}\n`);
+  else process.stdout.write(`${line}\nwritten to bench/results/${name}.json\n`);
+};
+
 try {
-  progress(`[bench] baseline: ${N} events through EventBridge → rule → SQS → bare consumer`);
-  await resetEmulator(emulator.endpoint);
-  const base = await baseline();
-  progress(`[bench] backbone: ${N} events through EventBridge → rule → SQS → dispatcher → handler`);
-  await resetEmulator(emulator.endpoint);
-  const bb = await backbone();
-  const result = {
-    benchmark: "backbone",
-    at: new Date().toISOString(),
-    node: process.version,
-    events: N,
-    baselineMs: Math.round(base),
-    backboneMs: Math.round(bb.ms),
-    ratio: Number((bb.ms / base).toFixed(2)),
-    eventsPerSecond: Math.round((N / bb.ms) * 1000),
-    baselineMessagesPerSecond: Math.round((N / base) * 1000),
-    warmStartupMs: Math.round(bb.startupMs),
-  };
-  const dir = join(REPO_ROOT, "bench", "results");
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "backbone.json"), `${JSON.stringify(result, null, 2)}\n`);
-  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  else {
-    process.stdout.write(
+  if (only === undefined || only === "backbone") {
+    progress(`[bench] baseline: ${N} events through EventBridge → rule → SQS → bare consumer`);
+    await resetEmulator(emulator.endpoint);
+    const base = await baseline();
+    progress(
+      `[bench] backbone: ${N} events through EventBridge → rule → SQS → dispatcher → handler`,
+    );
+    await resetEmulator(emulator.endpoint);
+    const bb = await backbone();
+    const result = {
+      benchmark: "backbone",
+      events: N,
+      baselineMs: Math.round(base),
+      backboneMs: Math.round(bb.ms),
+      ratio: Number((bb.ms / base).toFixed(2)),
+      eventsPerSecond: Math.round((N / bb.ms) * 1000),
+      baselineMessagesPerSecond: Math.round((N / base) * 1000),
+      warmStartupMs: Math.round(bb.startupMs),
+    };
+    await report(
+      "backbone",
+      result,
       `backbone: ${N} events in ${result.backboneMs} ms (${result.eventsPerSecond}/s); ` +
         `baseline (same routing, bare consumer) ${result.baselineMs} ms (${result.baselineMessagesPerSecond}/s); ` +
-        `ratio ${result.ratio}×; runtime ready in ${result.warmStartupMs} ms\n` +
-        `written to bench/results/backbone.json\n`,
+        `ratio ${result.ratio}×; runtime ready in ${result.warmStartupMs} ms`,
+    );
+  }
+  if (only === undefined || only === "deploy") {
+    const d = await deployBench({
+      endpoint: emulator.endpoint,
+      clients: c,
+      images: 10,
+      deliveries: 3,
+      timeScale: 0.01,
+      progress,
+    });
+    const row = (name: string, o: typeof d.switchyard) =>
+      `  ${name.padEnd(10)} ${String(o.revisions).padStart(3)} revisions, ${String(o.serviceUpdates).padStart(3)} service updates, ends on newest image: ${o.endsOnNewest ? "yes" : "NO"}, ${o.ms} ms`;
+    await report(
+      "deploy",
+      d,
+      `deploy: ${d.events} push events (${d.images} images × ${d.deliveriesPerImage} deliveries, shuffled)\n` +
+        `${row("switchyard", d.switchyard)}\n${row("naive", d.naive)}\n` +
+        `  revisions ratio ${d.revisionsRatio}×, time ratio ${d.timeRatio}× (rollout waits at time scale ${d.timeScale})`,
     );
   }
 } finally {
