@@ -9,6 +9,7 @@ import {
   PutEventsCommand,
   StartReplayCommand,
 } from "@aws-sdk/client-eventbridge";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { Deploy } from "../../packages/core/src";
@@ -263,5 +264,44 @@ describe("deploy on image push (e2e)", () => {
     expect(await skipped(r, Deploy.keys.service("demo", "web"))).toEqual([
       expect.objectContaining({ digest, reason: expect.stringMatching(/^duplicate/) }),
     ]);
+  });
+
+  it("dead-letters a malformed push with the original event and the error", async () => {
+    // Prepare: a successful push without its digest.
+    const r = await start();
+    const event = ecrPush({ repository: "web", tag: "release-11", source: "aws.ecr" });
+    const { "image-digest": _digest, ...detail } = event.detail;
+
+    // Act
+    await r.clients.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: event.source,
+            DetailType: event["detail-type"],
+            Detail: JSON.stringify(detail),
+            Resources: [],
+          },
+        ],
+      }),
+    );
+    await r.idle(60_000);
+
+    // Assess
+    const { Messages = [] } = await r.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: r.provisioned.queues.DeployDlq?.url,
+        MessageAttributeNames: ["All"],
+        WaitTimeSeconds: 1,
+      }),
+    );
+    expect(Messages).toHaveLength(1);
+    expect(JSON.parse(Messages[0]?.Body ?? "{}")).toMatchObject({
+      detail: { "image-tag": "release-11" },
+    });
+    expect(Messages[0]?.MessageAttributes?.ErrorMessage?.StringValue).toMatch(
+      /^not an ECR Image Action event \(detail\.image-digest: a successful PUSH must carry the image digest\)/,
+    );
+    expect(await revisions(r)).toHaveLength(1);
   });
 });

@@ -189,6 +189,7 @@ describe("Ledger.admitDeploy (DynamoDB conditional write in the emulator)", () =
 
     // Assess
     expect(decision.admit).toBe(c.admit);
+    if (decision.admit) expect(decision.resumed).toBe(!c.started);
     if (!decision.admit && c.reason) expect(decision.reason).toMatch(c.reason);
   });
 });

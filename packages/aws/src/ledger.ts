@@ -30,11 +30,13 @@ export async function admitDeploy(
 ): Promise<Deploy.Admission> {
   const orderKey = Deploy.orderKey(c.pushedAt, c.digest);
   const pk = Deploy.keys.service(c.cluster, c.service);
+  let resumed = false;
   try {
-    await doc.send(
+    const { Attributes } = await doc.send(
       new UpdateCommand({
         TableName: table,
         Key: { pk, sk: Deploy.keys.head },
+        ReturnValues: "ALL_OLD",
         UpdateExpression:
           "SET orderKey = :k, digest = :d, repository = :r, tag = :t, #state = :admitted, execution = :x, admittedAt = :now",
         ConditionExpression:
@@ -51,6 +53,7 @@ export async function admitDeploy(
         },
       }),
     );
+    resumed = Attributes?.orderKey === orderKey;
   } catch (error) {
     if (!conditionFailed(error)) throw error;
     const { Item } = await doc.send(
@@ -96,7 +99,7 @@ export async function admitDeploy(
     .catch((e: unknown) => {
       if (!conditionFailed(e)) throw e;
     });
-  return { admit: true, resumed: false };
+  return { admit: true, resumed };
 }
 
 /** Marks the head's execution as started, unless a newer image was admitted meanwhile. */
