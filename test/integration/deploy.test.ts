@@ -1,4 +1,3 @@
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { BatchDeleteImageCommand, CreateRepositoryCommand } from "@aws-sdk/client-ecr";
 import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
@@ -11,6 +10,7 @@ import { applyResourceEnv } from "../../packages/local/src/resources";
 import switchyardConfig from "../../switchyard.config";
 import { useEmulator } from "../support/emulator";
 import { ecrPush, ecrPushDigestOnly } from "../support/factories";
+import { createLedgerTable } from "../support/ledger";
 
 /**
  * The deploy adapters and handler against the emulator over HTTP: RegisterTaskDefinition with a
@@ -20,22 +20,7 @@ import { ecrPush, ecrPushDigestOnly } from "../support/factories";
 const { clients } = useEmulator();
 const TABLE = "ledger";
 
-async function ledgerTable() {
-  await clients().dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
-}
+const ledgerTable = () => createLedgerTable(clients(), TABLE);
 
 describe("Ecs.registerRevision (ECS in the emulator)", () => {
   it("registers a copy that keeps every field of a multi-container task definition", async () => {

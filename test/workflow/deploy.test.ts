@@ -1,4 +1,3 @@
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeServicesCommand, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { Config, Deploy, Topology } from "@switchyard/core";
@@ -14,6 +13,7 @@ import {
 import switchyardConfig from "../../switchyard.config";
 import { definition } from "../../workflows/deploy";
 import { useEmulator } from "../support/emulator";
+import { createLedgerTable } from "../support/ledger";
 
 /**
  * The deploy workflow's own ASL (workflows/deploy.ts), run by aws-local-stepfunctions with its
@@ -43,20 +43,7 @@ const asl = definition({
 /** Emulator state for one deploy: ledger table, ECR image, ECS service; returns the execution input. */
 async function prepare(tag = "release-9", overrides: Partial<Deploy.WorkflowInput> = {}) {
   const c = clients();
-  await c.dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  await createLedgerTable(c, TABLE);
   await seedDeploys(c, config.deploys, "us-east-1", "123456789012");
   const digest = await pushImage(c.ecr, "web", tag);
   const ledger = { pk: Deploy.keys.service("demo", "web"), sk: Deploy.keys.run("web", digest) };
