@@ -57,8 +57,25 @@ export default Config.define({
     },
   ],
   promotions: [api],
+  // Key-pair auth; the PEM private key lives in Secrets Manager (or SSM: { parameterName }).
+  snowflake: {
+    account: "switchyard-analytics",
+    user: "SWITCHYARD_INGEST",
+    role: "SWITCHYARD_INGEST",
+    warehouse: "INGEST_WH",
+    privateKey: {
+      secretArn:
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:switchyard/snowflake-private-key",
+    },
+  },
   stages: {
     local: {
+      // The local Snowflake stand-in; `npm start` puts a fresh key pair in the emulator's SSM.
+      snowflake: {
+        account: "local",
+        user: "SWITCHYARD_INGEST",
+        privateKey: { parameterName: "/switchyard/local/snowflake/private-key" },
+      },
       archive: { retentionDays: 1 },
       // Stage arrays replace the top-level ones; spread an entry to change one field.
       deploys: [{ ...web, pollSeconds: 2, rolloutTimeoutSeconds: 120 }],

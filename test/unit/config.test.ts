@@ -32,11 +32,28 @@ const valid = () => ({
       strategy: { type: "canary", percent: 10, bakeSeconds: 60 },
     },
   ],
+  snowflake: {
+    account: "acme-analytics",
+    user: "SWITCHYARD",
+    privateKey: { parameterName: "/switchyard/snowflake/private-key" },
+  },
 });
 
 type Mutate = (c: ReturnType<typeof valid>) => unknown;
 
 const bad: { name: string; mutate: Mutate; stage?: string; path: string; fix: RegExp }[] = [
+  {
+    name: "datasets without a Snowflake connection",
+    mutate: ({ snowflake: _s, ...c }) => c,
+    path: "snowflake",
+    fix: /Fix: add snowflake: \{ account, user, privateKey/,
+  },
+  {
+    name: "a Snowflake private key given inline instead of by location",
+    mutate: (c) => ({ ...c, snowflake: { ...c.snowflake, privateKey: { pem: "-----BEGIN" } } }),
+    path: "snowflake.privateKey",
+    fix: /exactly one of \{ secretArn \} or \{ parameterName \}/,
+  },
   {
     name: "misspelt top-level field",
     mutate: (c) => ({ ...c, datasetz: [] }),

@@ -124,6 +124,7 @@ describe("Topology.build: rule patterns against real AWS event shapes", () => {
           snowflake: { table: "A.B.C" },
         },
       ],
+      snowflake: { account: "a", user: "u", privateKey: { parameterName: "/k" } },
     });
     // Act
     const literal = matchingRules(t, objectCreated({ bucket: "demo-raw", key: "we*rd/x.csv" }));

@@ -6,6 +6,7 @@ import {
   type Deploy,
   type ParsedConfig,
   type Promotion,
+  type SnowflakeConnection,
   StageOverride,
 } from "./schema";
 
@@ -20,6 +21,8 @@ export interface ResolvedConfig {
   deploys: Deploy[];
   datasets: Dataset[];
   promotions: Promotion[];
+  /** Required when datasets are configured. */
+  snowflake: SnowflakeConnection | undefined;
 }
 
 export interface ConfigProblem {
@@ -171,6 +174,13 @@ function consistency(c: ResolvedConfig): ConfigProblem[] {
       message: `function alias '${fn}' is promoted by two entries. Fix: keep one promotion per function alias`,
     });
   }
+  if (c.datasets.length > 0 && !c.snowflake) {
+    problems.push({
+      path: "snowflake",
+      message:
+        "is required when datasets are configured. Fix: add snowflake: { account, user, privateKey: { secretArn } } (or { parameterName }) so ingest can refresh the external tables",
+    });
+  }
   c.deploys.forEach((d, i) => {
     for (const s of duplicates(d.services, (t) => `${t.cluster}/${t.service}/${t.container}`)) {
       problems.push({
@@ -237,9 +247,10 @@ export function load(input: unknown, stage: string, source?: string): ResolvedCo
     deploys: override.deploys ?? base.deploys,
     datasets: override.datasets ?? base.datasets,
     promotions: override.promotions ?? base.promotions,
+    snowflake: override.snowflake ?? base.snowflake,
   };
   const problems = consistency(resolved).map((p) =>
-    override.deploys || override.datasets || override.promotions
+    override.deploys || override.datasets || override.promotions || override.snowflake
       ? { ...p, path: `stages.${stage} → ${p.path}` }
       : p,
   );

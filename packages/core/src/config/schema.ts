@@ -228,6 +228,65 @@ export const Promotion = z.strictObject({
   approval: z.boolean().default(false),
 });
 
+/**
+ * How the ingest flow reaches Snowflake: key-pair (JWT) authentication, with the private key
+ * in Secrets Manager (`secretArn`) or SSM Parameter Store (`parameterName`, SecureString).
+ * Only the key's location is configured here, never the key.
+ */
+export const SnowflakeConnection = z.strictObject({
+  account: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/,
+      hint("is not a Snowflake account identifier", "use e.g. 'myorg-myaccount' (no URL)"),
+    ),
+  user: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_][A-Za-z0-9_.@$-]{0,254}$/,
+      hint("is not a Snowflake user name", "use the user Switchyard logs in as, e.g. 'SWITCHYARD'"),
+    ),
+  role: z
+    .string()
+    .regex(SNOWFLAKE_IDENTIFIER, hint("is not a Snowflake role", "use an unquoted identifier"))
+    .optional(),
+  warehouse: z
+    .string()
+    .regex(SNOWFLAKE_IDENTIFIER, hint("is not a Snowflake warehouse", "use an unquoted identifier"))
+    .optional(),
+  privateKey: z.union(
+    [
+      z.strictObject({
+        secretArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/,
+            hint(
+              "is not a Secrets Manager secret ARN",
+              "use arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+            ),
+          ),
+      }),
+      z.strictObject({
+        parameterName: z
+          .string()
+          .regex(
+            /^\/[\w.\-/]{1,1010}$/,
+            hint(
+              "is not an SSM parameter name",
+              "use a SecureString parameter such as '/switchyard/snowflake/private-key'",
+            ),
+          ),
+      }),
+    ],
+    {
+      error:
+        "needs exactly one of { secretArn } or { parameterName }. Fix: name where the PEM private key is kept",
+    },
+  ),
+  statementTimeoutSeconds: z.number().int().min(1).max(3600).default(60),
+});
+
 export const Archive = z.strictObject({
   retentionDays: z.number().int().min(0).max(3650).default(30),
 });
@@ -249,6 +308,7 @@ const Flows = z.strictObject({
   deploys: z.array(Deploy).default([]),
   datasets: z.array(Dataset).default([]),
   promotions: z.array(Promotion).default([]),
+  snowflake: SnowflakeConnection.optional(),
 });
 
 export const StageOverride = z.strictObject({
@@ -259,6 +319,7 @@ export const StageOverride = z.strictObject({
   deploys: z.array(Deploy).optional(),
   datasets: z.array(Dataset).optional(),
   promotions: z.array(Promotion).optional(),
+  snowflake: SnowflakeConnection.optional(),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -286,6 +347,7 @@ export type Deploy = z.output<typeof Deploy>;
 export type DeployTarget = z.output<typeof DeployTarget>;
 export type Dataset = z.output<typeof Dataset>;
 export type Promotion = z.output<typeof Promotion>;
+export type SnowflakeConnection = z.output<typeof SnowflakeConnection>;
 export type Strategy = z.output<typeof Strategy>;
 export type DeployInput = z.input<typeof Deploy>;
 export type DatasetInput = z.input<typeof Dataset>;

@@ -1,0 +1,4 @@
+export * from "./batch";
+export * from "./event";
+export * from "./input";
+export * from "./ledger";
