@@ -38,7 +38,8 @@ export default $config({
     const dlq = await import("./stacks/dlq");
     // Flow stacks register their rule targets here, before routing (see stacks/targets.ts).
     const deploy = await import("./stacks/deploy");
-    // Next: await import("./stacks/ingest"); await import("./stacks/promote");
+    const ingest = await import("./stacks/ingest");
+    // Next: await import("./stacks/promote");
     const routing = await import("./stacks/routing");
 
     return {
@@ -49,6 +50,7 @@ export default $config({
       rules: Object.fromEntries(Object.entries(routing.rules).map(([id, r]) => [id, r.arn])),
       skippedRules: routing.skippedRules.join(", "),
       deployWorkflow: deploy.deploy?.workflow.arn,
+      ingestWorkflow: ingest.ingest?.workflow.arn,
       deadLetterQueues: Object.fromEntries(
         Object.entries(dlq.deadLetterQueues).map(([id, q]) => [id, q.url]),
       ),

@@ -1,10 +1,10 @@
-import { Topology } from "@switchyard/core";
 import { definition } from "../workflows/deploy";
 import { deadLetterQueues } from "./dlq";
-import { functionPermissions, serviceRole, statements } from "./iam";
+import { functionPermissions } from "./iam";
 import { ledger } from "./ledger";
 import { registerTarget } from "./targets";
 import { topology } from "./topology";
+import { stateMachine } from "./workflow";
 
 /**
  * Deploy on image push: the handler the ECR rule targets, the DeployRevision task function and
@@ -36,38 +36,13 @@ function create() {
     permissions: functionPermissions(revisionDef.id, revisionDef.permissions, {}),
   });
 
-  const role = serviceRole(
-    `${workflowDef.id}Role`,
-    "states.amazonaws.com",
-    Topology.physicalName(topology.app, topology.stage, "deploy-workflow", 64),
-    "Switchyard deploy workflow",
-  );
-  new aws.iam.RolePolicy(`${workflowDef.id}Policy`, {
-    role: role.name,
-    policy: $jsonStringify({
-      Version: "2012-10-17",
-      Statement: statements(workflowDef.id, workflowDef.permissions, {
-        Ledger: ledger.arn,
-        DeployRevision: revision.arn,
-      }),
-    }),
-  });
-  const machine = new aws.sfn.StateMachine(`${workflowDef.id}StateMachine`, {
-    name: workflowDef.name,
-    type: workflowDef.type,
-    roleArn: role.arn,
-    definition: $resolve({ ledger: ledger.name, revision: revision.arn }).apply((r) =>
-      JSON.stringify(
-        definition({
-          topology,
-          resources: { Ledger: { name: r.ledger }, DeployRevision: { arn: r.revision } },
-        }),
-      ),
-    ),
-  });
-  /** Linked as `Resource.DeployWorkflow` ({ name, arn }), like the local runtime sets it. */
-  const workflow = new sst.Linkable(workflowDef.id, {
-    properties: { name: machine.name, arn: machine.arn },
+  const {
+    role,
+    machine,
+    link: workflow,
+  } = stateMachine(workflowDef, definition, {
+    Ledger: { name: ledger.name, arn: ledger.arn },
+    DeployRevision: { arn: revision.arn },
   });
   const deployConfig = new sst.Linkable(settings.id, { properties: settings.value });
 

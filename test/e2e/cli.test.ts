@@ -172,7 +172,7 @@ describe("switchyard CLI", () => {
     // Assess
     expect(failed).toMatchObject({
       code: 2,
-      stderr: expect.stringContaining("unknown flow 'ingset'. Use one of: deploy"),
+      stderr: expect.stringContaining("unknown flow 'ingset'. Use one of: deploy, ingest"),
     });
   });
 });

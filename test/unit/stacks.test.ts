@@ -568,7 +568,7 @@ describe("IAM", () => {
     for (const s of statements.filter((x) => x.Effect === "Allow")) {
       for (const resource of s.Resource) {
         expect(resource, s.Sid).toMatch(
-          /(:switchyard-\*|[:/]switchyard-\*|:::sst-(state|asset)-\*|parameter\/sst\/\*|event-bus\/default|event-source-mapping:\*|log-group:\*|:::demo-[a-z]+)(\/\*)?$/,
+          /(:switchyard-\*|[:/]switchyard-\*|:::sst-(state|asset)-\*|parameter\/sst\/\*|event-bus\/default|event-source-mapping:\*|log-group:\*|:::demo-[a-z]+|:::switchyard-[a-z0-9-]+)(\/\*)?$/,
         );
       }
     }

@@ -2,3 +2,4 @@ export * from "./clients";
 export * as Ecr from "./ecr";
 export * as Ecs from "./ecs";
 export * as Ledger from "./ledger";
+export * as Snowflake from "./snowflake";

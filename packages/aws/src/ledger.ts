@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { Deploy } from "@switchyard/core";
+import { Deploy, Ingest } from "@switchyard/core";
 
 /** The ledger table: what the control plane did and why. Its model lives in core. */
 
@@ -193,4 +193,207 @@ export async function listFlow(
     start = page.LastEvaluatedKey;
   } while (start && rows.length < limit);
   return rows;
+}
+
+// ---------------------------------------------------------------------------------------
+// Ingest
+// ---------------------------------------------------------------------------------------
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export interface FileClaim {
+  file: Ingest.FileRef;
+  claimed: boolean;
+  /** When not claimed: the batch that has it. */
+  heldBy?: string;
+  state?: string;
+}
+
+/**
+ * Claims each object version for `batch` with one conditional write per file: a version never
+ * seen, or one claimed by this same batch (a retry), or a claim gone stale (its handler died
+ * before starting the batch). Versions already started by a batch are not claimed again, so
+ * duplicate deliveries and replays ingest nothing twice.
+ */
+export async function claimFiles(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  dataset: string,
+  batch: string,
+  files: readonly Ingest.FileRef[],
+  now = new Date(),
+): Promise<FileClaim[]> {
+  const stale = new Date(now.getTime() - Ingest.STALE_CLAIM_SECONDS * 1000).toISOString();
+  return pool(files, 16, async (file) => {
+    const key = { pk: Ingest.keys.dataset(dataset), sk: Ingest.keys.file(Ingest.fileId(file)) };
+    try {
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...key,
+            state: "CLAIMED",
+            batch,
+            claimedAt: now.toISOString(),
+            bucket: file.bucket,
+            key: file.key,
+            versionId: file.versionId,
+            expiresAt: epochSeconds(now, Ingest.RETENTION_SECONDS.file),
+          },
+          ConditionExpression:
+            "attribute_not_exists(sk) OR (#state = :claimed AND (#batch = :batch OR claimedAt < :stale))",
+          ExpressionAttributeNames: { "#state": "state", "#batch": "batch" },
+          ExpressionAttributeValues: { ":claimed": "CLAIMED", ":batch": batch, ":stale": stale },
+        }),
+      );
+      return { file, claimed: true };
+    } catch (error) {
+      if (!conditionFailed(error)) throw error;
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: table, Key: key, ConsistentRead: true }),
+      );
+      return {
+        file,
+        claimed: false,
+        heldBy: Item?.batch as string | undefined,
+        state: Item?.state as string | undefined,
+      };
+    }
+  });
+}
+
+/** Marks claimed files as started by their batch (after StartExecution succeeded). */
+export async function markFilesStarted(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  dataset: string,
+  batch: string,
+  files: readonly Ingest.FileRef[],
+): Promise<void> {
+  await pool(files, 16, (file) =>
+    doc
+      .send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: Ingest.keys.dataset(dataset), sk: Ingest.keys.file(Ingest.fileId(file)) },
+          UpdateExpression: "SET #state = :started",
+          ConditionExpression: "#batch = :batch",
+          ExpressionAttributeNames: { "#state": "state", "#batch": "batch" },
+          ExpressionAttributeValues: { ":started": "STARTED", ":batch": batch },
+        }),
+      )
+      .catch((e: unknown) => {
+        if (!conditionFailed(e)) throw e;
+      }),
+  );
+}
+
+/** Records a batch when its execution starts (idempotent: a retry keeps the first record). */
+export async function recordBatch(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  b: {
+    dataset: string;
+    batch: string;
+    files: number;
+    manifest: string;
+    execution: string;
+    partitions: string[];
+  },
+  now = new Date(),
+): Promise<void> {
+  await doc
+    .send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: Ingest.keys.dataset(b.dataset),
+          sk: Ingest.keys.batch(b.batch),
+          flow: Ingest.FLOW,
+          at: now.toISOString(),
+          status: "STARTED" satisfies Ingest.Status,
+          dataset: b.dataset,
+          files: b.files,
+          manifest: b.manifest,
+          execution: b.execution,
+          partitions: b.partitions,
+          expiresAt: epochSeconds(now, Ingest.RETENTION_SECONDS.batch),
+        },
+        ConditionExpression: "attribute_not_exists(sk)",
+      }),
+    )
+    .catch((e: unknown) => {
+      if (!conditionFailed(e)) throw e;
+    });
+}
+
+/** Records a message that caused no action, with the reason (idempotent per message). */
+export async function recordIngestSkip(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  s: { messageId: string; reason: string; dataset?: string; file?: Ingest.FileRef },
+  now = new Date(),
+): Promise<void> {
+  await doc.send(
+    new PutCommand({
+      TableName: table,
+      Item: {
+        pk: s.dataset ? Ingest.keys.dataset(s.dataset) : Ingest.keys.unrouted,
+        sk: Ingest.keys.skip(s.messageId),
+        flow: Ingest.FLOW,
+        at: now.toISOString(),
+        status: "SKIPPED" satisfies Ingest.Status,
+        dataset: s.dataset,
+        reason: s.reason,
+        key: s.file ? `s3://${s.file.bucket}/${s.file.key}` : undefined,
+        expiresAt: epochSeconds(now, Ingest.RETENTION_SECONDS.skip),
+      },
+    }),
+  );
+}
+
+/** Writes what Snowflake registered for a batch: counts, and the rows (capped) for the record. */
+export async function recordRefresh(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  key: { pk: string; sk: string },
+  results: readonly { path: string; rows: readonly { file: string; status: string }[] }[],
+): Promise<Record<string, number>> {
+  const rows = results.flatMap((r) => r.rows);
+  const count = (status: string) => rows.filter((r) => r.status === status).length;
+  const summary = {
+    statements: results.length,
+    registeredNew: count("REGISTERED_NEW"),
+    registeredUpdate: count("REGISTERED_UPDATE"),
+    unregistered: count("UNREGISTERED"),
+  };
+  await doc.send(
+    new UpdateCommand({
+      TableName: table,
+      Key: key,
+      UpdateExpression: "SET refresh = :summary, refreshRows = :rows",
+      ExpressionAttributeValues: {
+        ":summary": summary,
+        // DynamoDB items hold 400 KB: keep the first 1000 rows; the counts cover them all.
+        ":rows": rows.slice(0, 1000).map((r) => ({ file: r.file, status: r.status })),
+      },
+    }),
+  );
+  return summary;
 }

@@ -45,30 +45,40 @@ export interface DispatcherOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The event as EventBridge hands it to a Lambda or state-machine target. moto's delivery to an
- * SQS target leaves out the envelope's `account`, which AWS always sets; it is the emulator's
- * account, so it is filled in here. A body that is not JSON is passed on as it is (the handler
- * then rejects it and the dead letter keeps it).
+ * The message body as EventBridge would have written it. moto's delivery to an SQS target
+ * leaves out the envelope's `account` for events put with PutEvents, which AWS always sets; it
+ * is the emulator's account, so it is filled in here. Other bodies pass through unchanged.
  */
-function envelope(body: string, account: string): unknown {
+function withAccount(body: string, account: string): string {
   let event: unknown;
   try {
     event = JSON.parse(body);
   } catch {
     return body;
   }
-  if (event && typeof event === "object" && !Array.isArray(event) && !("account" in event))
-    return { ...event, account };
-  return event;
+  if (typeof event !== "object" || event === null || Array.isArray(event)) return body;
+  return "detail-type" in event && !("account" in event)
+    ? JSON.stringify({ ...event, account })
+    : body;
+}
+
+/** The event a Lambda or state-machine target receives; a body that is not JSON stays a string. */
+function envelope(body: string, account: string): unknown {
+  const fixed = withAccount(body, account);
+  try {
+    return JSON.parse(fixed);
+  } catch {
+    return fixed;
+  }
 }
 
 /** The SQS record an event source mapping would hand the function. */
-function toRecord(message: Message, queue: QueueRef, region: string): SQSRecord {
+function toRecord(message: Message, queue: QueueRef, region: string, account: string): SQSRecord {
   const attrs = message.Attributes ?? {};
   return {
     messageId: message.MessageId ?? "",
     receiptHandle: message.ReceiptHandle ?? "",
-    body: message.Body ?? "",
+    body: withAccount(message.Body ?? "", account),
     attributes: {
       ApproximateReceiveCount: attrs.ApproximateReceiveCount ?? "1",
       SentTimestamp: attrs.SentTimestamp ?? String(Date.now()),
@@ -320,7 +330,7 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
     const started = Date.now();
     const handler = this.o.handlers[fn.id];
     const event: SQSEvent = {
-      Records: messages.map((m) => toRecord(m, queue, provisioned.region)),
+      Records: messages.map((m) => toRecord(m, queue, provisioned.region, provisioned.account)),
     };
     let failedIds = new Set<string>();
     let error: Error | undefined;

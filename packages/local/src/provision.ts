@@ -124,6 +124,7 @@ async function ensureBucket(clients: Clients, bucket: Topology.BucketDef) {
       }),
     );
   }
+  if (bucket.eventBridge === false) return;
   await clients.s3.send(
     new PutBucketNotificationConfigurationCommand({
       Bucket: bucket.name,

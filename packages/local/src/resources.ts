@@ -19,6 +19,8 @@ export function resourceLinks(
     links[id] = { type: "sst.aws.Queue", url: q.url, arn: q.arn };
   for (const [id, s] of Object.entries(p.stateMachines))
     links[id] = { type: "switchyard.StateMachine", name: s.name, arn: s.arn };
+  for (const b of topology.buckets)
+    if (b.id) links[b.id] = { type: "sst.aws.Bucket", name: b.name, arn: `arn:aws:s3:::${b.name}` };
   for (const setting of topology.settings)
     links[setting.id] = { type: "sst.sst.Linkable", ...setting.value };
   links[topology.archive.id] = {

@@ -59,6 +59,8 @@ export interface LocalRuntime {
   sfn: LocalStepFunctions;
   dispatcher: Dispatcher;
   handlers: Record<string, Handler | undefined>;
+  /** Local stand-ins the flow plugins started (e.g. `snowflake`: the Snowflake stand-in). */
+  services: Record<string, unknown>;
   /** Invokes a function in-process, as `lambda:invoke` would. */
   invoke(functionId: string, payload: unknown): Promise<unknown>;
   /** Waits until no event is being dispatched and no execution runs. */
@@ -137,14 +139,23 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
   const links = resourceLinks(topology, provisioned);
   applyResourceEnv(links);
 
-  const rt = { topology, provisioned, clients, sfn, config, log };
+  const rt = { endpoint, topology, provisioned, clients, sfn, config, log };
+  const stops: (() => Promise<void>)[] = [];
+  const services: Record<string, unknown> = {};
   for (const plugin of plugins) {
     if (
       !topology.stateMachines.some((s) => s.flow === plugin.flow) &&
       !topology.functions.some((f) => f.flow === plugin.flow)
     )
       continue;
-    await plugin.seed?.(rt);
+    const seeded = await plugin.seed?.(rt);
+    if (seeded?.stop) stops.push(seeded.stop);
+    Object.assign(services, seeded?.services);
+    if (seeded?.links) {
+      for (const [id, value] of Object.entries(seeded.links))
+        links[id] = { ...links[id], ...value };
+      applyResourceEnv(links);
+    }
     for (const [resource, binding] of Object.entries(plugin.bindings?.(rt) ?? {})) {
       if (!table.exact.has(resource)) table.exact.set(resource, binding);
     }
@@ -193,6 +204,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     sfn,
     dispatcher,
     handlers,
+    services,
     invoke,
     async idle(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -210,6 +222,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
       if (stopped) return;
       stopped = true;
       await dispatcher.stop();
+      for (const stop of stops) await stop();
       await sfnServer.close();
       await emulator.stop();
     },

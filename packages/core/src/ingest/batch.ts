@@ -46,7 +46,10 @@ export function plan(datasets: readonly Dataset[], messages: readonly Message[])
     }
     const dataset = datasetFor(datasets, m.file);
     if (!dataset) {
-      skipped.push({ ...m, reason: `${where} is outside every dataset's bucket, prefix and suffix` });
+      skipped.push({
+        ...m,
+        reason: `${where} is outside every dataset's bucket, prefix and suffix`,
+      });
       continue;
     }
     const id = fileId(m.file);

@@ -1,16 +1,13 @@
 import { z } from "zod";
-import { Dataset as DatasetSchema, SnowflakeConnection } from "../config/schema";
+import { Dataset as DatasetSchema } from "../config/schema";
 
 /** What the ingest functions read through their link `IngestConfig`. */
-export const Settings = z.object({ datasets: z.array(DatasetSchema) });
+export const Settings = z.object({
+  datasets: z.array(DatasetSchema),
+  /** Source queue name → the id of its DLQ (linked to the handler). */
+  deadLetters: z.record(z.string(), z.string()),
+});
 export type Settings = z.output<typeof Settings>;
-
-/**
- * The Snowflake connection the refresh function reads through its link `Snowflake`: the
- * configured connection, plus `accessUrl` when it talks to the local stand-in.
- */
-export const SnowflakeLink = SnowflakeConnection.extend({ accessUrl: z.string().url().optional() });
-export type SnowflakeLink = z.output<typeof SnowflakeLink>;
 
 /** The input of one ingest execution (one dataset batch). Deterministic for a batch. */
 export interface WorkflowInput {

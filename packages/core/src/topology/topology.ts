@@ -113,8 +113,12 @@ export interface TableDef {
 }
 
 export interface BucketDef {
+  /** Set on buckets Switchyard links to handlers (e.g. `Manifests`). */
+  id?: string;
   /** Buckets are referenced by their real name: data buckets usually belong to their producers. */
   name: string;
+  /** Sends its events to EventBridge (source buckets); false for Switchyard's own scratch buckets. */
+  eventBridge?: boolean;
   flow: Flow;
   /** Switchyard creates and owns it (artifact buckets); otherwise it only needs EventBridge notifications turned on. */
   managed: boolean;
@@ -352,23 +356,99 @@ export function build(config: ResolvedConfig): Topology {
       target: { kind: "queue", queue: queueId, deadLetterQueue: dlq, ...RETRY },
     });
     if (!buckets.some((b) => b.name === dataset.bucket)) {
-      buckets.push({ name: dataset.bucket, flow: "ingest", managed: false, versioned: true });
+      buckets.push({
+        name: dataset.bucket,
+        flow: "ingest",
+        managed: false,
+        versioned: true,
+        eventBridge: true,
+      });
     }
   }
   if (config.datasets.length > 0) {
+    const dlqs = config.datasets.map((d) => pascal("ingest", d.name, "dlq"));
+    const jobs = [...new Set(config.datasets.flatMap((d) => d.glueJobs))].sort();
+    buckets.push({
+      id: "Manifests",
+      name: name("manifests", 63),
+      flow: "ingest",
+      managed: true,
+      versioned: false,
+      eventBridge: false,
+    });
+    settings.push({
+      id: "IngestConfig",
+      flow: "ingest",
+      value: {
+        datasets: config.datasets,
+        // Source queue name → its DLQ's id, for messages the handler dead-letters itself.
+        deadLetters: Object.fromEntries(
+          config.datasets.map((d) => [
+            name(`ingest-${d.name}`, 80),
+            pascal("ingest", d.name, "dlq"),
+          ]),
+        ),
+      },
+    });
+    if (config.snowflake)
+      settings.push({ id: "Snowflake", flow: "ingest", value: { ...config.snowflake } });
     functions.push({
       id: "IngestHandler",
       flow: "ingest",
       handler: "functions/ingest.handler",
       timeoutSeconds: 120,
       memoryMb: 1024,
-      link: ["Ledger", "IngestWorkflow"],
+      link: ["Ledger", "IngestWorkflow", "IngestConfig", "Manifests", ...dlqs],
       queues: config.datasets.map((d) => ({
         queue: pascal("ingest", d.name, "queue"),
         batchSize: d.batching.maxFiles,
         windowSeconds: d.batching.windowSeconds,
       })),
-      permissions: [],
+      permissions: [
+        {
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [ref("Ledger")],
+        },
+        { actions: ["s3:PutObject"], resources: [ref("Manifests", "/manifests/*")] },
+        { actions: ["states:StartExecution"], resources: [ref("IngestWorkflow")] },
+        {
+          // The event source mappings read the dataset queues on the function's behalf.
+          actions: [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
+          ],
+          resources: config.datasets.map((d) => ref(pascal("ingest", d.name, "queue"))),
+        },
+        // Malformed messages go straight to their dataset's DLQ, with the parse error.
+        { actions: ["sqs:SendMessage"], resources: dlqs.map((q) => ref(q)) },
+      ],
+    });
+    const key = config.snowflake?.privateKey;
+    functions.push({
+      id: "IngestRefresh",
+      flow: "ingest",
+      handler: "functions/ingest.refresh",
+      timeoutSeconds: 300,
+      memoryMb: 512,
+      link: ["Ledger", "Snowflake"],
+      queues: [],
+      permissions: [
+        { actions: ["dynamodb:UpdateItem"], resources: [ref("Ledger")] },
+        ...(key && "secretArn" in key
+          ? [{ actions: ["secretsmanager:GetSecretValue"], resources: [key.secretArn] }]
+          : key
+            ? [
+                {
+                  actions: ["ssm:GetParameter"],
+                  resources: [
+                    `arn:{partition}:ssm:{region}:{account}:parameter${key.parameterName}`,
+                  ],
+                },
+              ]
+            : []),
+      ],
     });
     stateMachines.push({
       id: "IngestWorkflow",
@@ -376,8 +456,20 @@ export function build(config: ResolvedConfig): Topology {
       flow: "ingest",
       workflow: "ingest",
       type: "STANDARD",
-      link: ["Ledger"],
-      permissions: [],
+      link: ["Ledger", "IngestRefresh"],
+      permissions: [
+        {
+          actions: [
+            "glue:StartJobRun",
+            "glue:GetJobRun",
+            "glue:GetJobRuns",
+            "glue:BatchStopJobRun",
+          ],
+          resources: jobs.map((j) => `arn:{partition}:glue:{region}:{account}:job/${j}`),
+        },
+        { actions: ["lambda:InvokeFunction"], resources: [ref("IngestRefresh")] },
+        { actions: ["dynamodb:UpdateItem"], resources: [ref("Ledger")] },
+      ],
     });
   }
 
@@ -406,7 +498,13 @@ export function build(config: ResolvedConfig): Topology {
         },
       });
       if (!buckets.some((b) => b.name === promotion.bucket)) {
-        buckets.push({ name: promotion.bucket, flow: "promote", managed: true, versioned: true });
+        buckets.push({
+          name: promotion.bucket,
+          flow: "promote",
+          managed: true,
+          versioned: true,
+          eventBridge: true,
+        });
       }
     }
     stateMachines.push({

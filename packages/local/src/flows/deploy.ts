@@ -324,6 +324,7 @@ export const deployPlugin: LocalFlowPlugin = {
       ctx.provisioned.account,
       ctx.log,
     );
+    return undefined;
   },
   bindings(ctx: PluginContext) {
     const simulation = new RolloutSimulation(ctx.clients, ctx.log);
