@@ -10,7 +10,9 @@
  *
  * deploy: see bench/deploy.ts (Switchyard's deploy against the naive one-deploy-per-event design).
  *
- * `--only backbone|deploy` runs one of them.
+ * ingest: see bench/ingest.ts (a burst of files, against the naive one-execution-per-file design).
+ *
+ * `--only backbone|deploy|ingest` runs one of them; `--files N` sizes the ingest burst (10000).
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -34,12 +36,14 @@ import { ensureEmulator, freePort, resetEmulator } from "@switchyard/local/emula
 import { useLocalAws } from "@switchyard/local/env";
 import { loadProjectConfig, REPO_ROOT, startLocal } from "@switchyard/local/runtime";
 import { deployBench } from "./deploy";
+import { ingestBench } from "./ingest";
 
 const { values } = parseArgs({
   options: {
     json: { type: "boolean", default: false },
     events: { type: "string", default: "100" },
     only: { type: "string" },
+    files: { type: "string", default: "10000" },
   },
 });
 const N = Number(values.events);
@@ -156,8 +160,8 @@ async function backbone(): Promise<{ ms: number; startupMs: number }> {
 }
 
 const only = values.only;
-if (only !== undefined && only !== "backbone" && only !== "deploy") {
-  process.stderr.write(`bench: unknown --only '${only}'. Use backbone or deploy.\n`);
+if (only !== undefined && !["backbone", "deploy", "ingest"].includes(only)) {
+  process.stderr.write(`bench: unknown --only '${only}'. Use backbone, deploy or ingest.\n`);
   process.exit(2);
 }
 const dir = join(REPO_ROOT, "bench", "results");
@@ -214,6 +218,24 @@ try {
       `deploy: ${d.events} push events (${d.images} images × ${d.deliveriesPerImage} deliveries, shuffled)\n` +
         `${row("switchyard", d.switchyard)}\n${row("naive", d.naive)}\n` +
         `  revisions ratio ${d.revisionsRatio}×, time ratio ${d.timeRatio}× (rollout waits at time scale ${d.timeScale})`,
+    );
+  }
+  if (only === undefined || only === "ingest") {
+    const d = await ingestBench({
+      endpoint: emulator.endpoint,
+      clients: c,
+      files: Number(values.files),
+      progress,
+    });
+    const s = d.switchyard;
+    await report(
+      "ingest",
+      d,
+      `ingest: ${s.files} files across ${d.datasets} datasets in ${s.wallMs} ms (dropped in ${s.dropMs} ms)\n` +
+        `  switchyard ${s.glueRuns} Glue runs, ${s.executions} executions, ${s.stateTransitions} state transitions, ${s.snowflakeStatements} Snowflake statements; ` +
+        `${s.filesIngested}/${s.files} files ingested, ${s.filesClaimed} claimed; batches ${JSON.stringify(s.batches)}\n` +
+        `  naive      ${d.naive.glueRuns} Glue runs, ${d.naive.executions} executions, ${d.naive.stateTransitions} state transitions, ${d.naive.snowflakeStatements} Snowflake statements\n` +
+        `  ${d.glueRunsRatio}× fewer Glue runs, ${d.executionsRatio}× fewer executions; every file accounted for: ${d.allAccountedFor ? "yes" : "NO"}`,
     );
   }
 } finally {

@@ -23,7 +23,7 @@ const logger = new Logger({ serviceName: "switchyard-ingest" });
 
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
   if (context) logger.addContext(context);
-  const { datasets } = Ingest.Settings.parse(links().IngestConfig);
+  const { datasets, queues } = Ingest.Settings.parse(links().IngestConfig);
   const table = links().Ledger.name;
   const aws = clients();
   const failures = new Set<string>();
@@ -47,9 +47,10 @@ export async function handler(event: SQSEvent, context?: Context): Promise<SQSBa
   }
 
   const plan = Ingest.plan(datasets, messages);
+  const arrivedFor = new Map(event.Records.map((r) => [r.messageId, queues[queueOf(r)]?.dataset]));
   for (const s of plan.skipped) {
     logger.info("skipped", { messageId: s.messageId, reason: s.reason });
-    const dataset = Ingest.datasetFor(datasets, s.file)?.name;
+    const dataset = Ingest.datasetFor(datasets, s.file)?.name ?? arrivedFor.get(s.messageId);
     await Ledger.recordIngestSkip(aws.doc, table, { ...s, dataset });
   }
 
@@ -131,11 +132,14 @@ async function startBatch(
   await Ledger.markFilesStarted(aws.doc, table, dataset.name, hash, claimed);
 }
 
+/** The queue a record came from, by name. */
+const queueOf = (record: SQSRecord): string => record.eventSourceARN.split(":").pop() ?? "";
+
 /** Sends a malformed message to its dataset's DLQ with the error, as the redrive would, but at once. */
 async function deadLetter(record: SQSRecord, error: string): Promise<void> {
-  const queueName = record.eventSourceARN.split(":").pop() ?? "";
-  const { deadLetters } = Ingest.Settings.parse(links().IngestConfig);
-  const dlqId = deadLetters[queueName];
+  const queueName = queueOf(record);
+  const { queues } = Ingest.Settings.parse(links().IngestConfig);
+  const dlqId = queues[queueName]?.deadLetterQueue;
   const dlq = dlqId ? queueLink(dlqId) : undefined;
   if (!dlq) throw new Error(`no DLQ is linked for queue ${queueName}`);
   await clients().sqs.send(

@@ -43,6 +43,11 @@ export interface LocalOptions {
   bindings?: Record<string, ResourceBinding>;
   /** Scales Wait states and retry intervals in local executions. */
   timeScale?: number;
+  /**
+   * Caps the SQS batching window of queue event sources (default 1000 ms, so local runs stay
+   * snappy); `Infinity` honours each source's configured `windowSeconds`, as Lambda does.
+   */
+  maxBatchWindowMs?: number;
   log?: (line: string) => void;
   /** Where to write the `ready` state; defaults to `$SWITCHYARD_STATE_FILE` or `.switchyard/local.json`. Set false to skip. */
   stateFile?: string | false;
@@ -177,7 +182,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRunti
     });
   }
 
-  const dispatcher = new Dispatcher({ topology, provisioned, clients, sfn, handlers, log });
+  const dispatcher = new Dispatcher({
+    topology,
+    provisioned,
+    clients,
+    sfn,
+    handlers,
+    log,
+    ...(options.maxBatchWindowMs !== undefined ? { maxWindowMs: options.maxBatchWindowMs } : {}),
+  });
   dispatcher.start();
 
   const stateFile =

@@ -4,8 +4,8 @@ import { Dataset as DatasetSchema } from "../config/schema";
 /** What the ingest functions read through their link `IngestConfig`. */
 export const Settings = z.object({
   datasets: z.array(DatasetSchema),
-  /** Source queue name → the id of its DLQ (linked to the handler). */
-  deadLetters: z.record(z.string(), z.string()),
+  /** Source queue name → its dataset and the id of its DLQ (linked to the handler). */
+  queues: z.record(z.string(), z.object({ dataset: z.string(), deadLetterQueue: z.string() })),
 });
 export type Settings = z.output<typeof Settings>;
 

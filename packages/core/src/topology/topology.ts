@@ -381,11 +381,12 @@ export function build(config: ResolvedConfig): Topology {
       flow: "ingest",
       value: {
         datasets: config.datasets,
-        // Source queue name → its DLQ's id, for messages the handler dead-letters itself.
-        deadLetters: Object.fromEntries(
+        // Source queue name → its dataset and the id of its DLQ (for messages the handler
+        // dead-letters itself, and skips recorded under the dataset they arrived for).
+        queues: Object.fromEntries(
           config.datasets.map((d) => [
             name(`ingest-${d.name}`, 80),
-            pascal("ingest", d.name, "dlq"),
+            { dataset: d.name, deadLetterQueue: pascal("ingest", d.name, "dlq") },
           ]),
         ),
       },
