@@ -693,3 +693,68 @@ describe("deploy stack", () => {
       expect(p.actions).toEqual(["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"]);
   });
 });
+
+describe("ingest stack", () => {
+  it("reads every dataset queue with the configured batch size and window, reporting partial failures", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const fn = d.topology.functions.find((f) => f.id === "IngestHandler");
+    expect(fn?.queues.length).toBeGreaterThan(0);
+    for (const source of fn?.queues ?? []) {
+      expect(args(d.fake, "aws.lambda.EventSourceMapping", `${source.queue}Mapping`)).toEqual({
+        eventSourceArn: d.fake.ref(T.queue, source.queue, "arn"),
+        functionName: d.fake.ref("sst.aws.Function", "IngestHandler", "name"),
+        batchSize: source.batchSize,
+        maximumBatchingWindowInSeconds: source.windowSeconds,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+      });
+    }
+  });
+
+  it("lets the workflow run only the configured Glue jobs and invoke only the refresh function", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const statements = json(args(d.fake, T.rolePolicy, "IngestWorkflowPolicy").policy)
+      .Statement as {
+      Action: string[];
+      Resource: string[];
+    }[];
+    expect(statements[0]?.Resource).toEqual([
+      accountArn("glue:{region}:{account}:job/orders-clean"),
+      accountArn("glue:{region}:{account}:job/orders-curate"),
+    ]);
+    expect(statements[1]).toMatchObject({
+      Action: ["lambda:InvokeFunction"],
+      Resource: [d.fake.ref("sst.aws.Function", "IngestRefresh", "arn")],
+    });
+  });
+
+  it("gives the refresh function the Snowflake key's secret and nothing else of Secrets Manager", async () => {
+    // Act
+    const d = await deploy("production");
+
+    // Assess
+    const permissions = args(d.fake, "sst.aws.Function", "IngestRefresh").permissions as {
+      actions: string[];
+      resources: string[];
+    }[];
+    expect(permissions).toContainEqual(
+      expect.objectContaining({
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: [
+          "arn:aws:secretsmanager:us-east-1:123456789012:secret:switchyard/snowflake-private-key",
+        ],
+      }),
+    );
+    expect(args(d.fake, "sst.Linkable", "Snowflake").properties).toMatchObject({
+      account: "switchyard-analytics",
+    });
+    expect(args(d.fake, "sst.aws.Bucket", "Manifests").transform).toMatchObject({
+      bucket: { bucket: "switchyard-production-manifests", forceDestroy: false },
+    });
+  });
+});
