@@ -6,6 +6,10 @@ import { Deploy, Ingest } from "@switchyard/core";
 
 const epochSeconds = (now: Date, ttl: number) => Math.floor(now.getTime() / 1000) + ttl;
 const conditionFailed = (e: unknown) => (e as Error).name === "ConditionalCheckFailedException";
+/** For writes whose condition failing means "already done": rethrows anything else. */
+const unlessConditionFailed = (e: unknown): void => {
+  if (!conditionFailed(e)) throw e;
+};
 
 export interface DeployCandidate {
   cluster: string;
@@ -96,9 +100,7 @@ export async function admitDeploy(
         ConditionExpression: "attribute_not_exists(sk)",
       }),
     )
-    .catch((e: unknown) => {
-      if (!conditionFailed(e)) throw e;
-    });
+    .catch(unlessConditionFailed);
   return { admit: true, resumed };
 }
 
@@ -122,9 +124,7 @@ export async function markDeployStarted(
         },
       }),
     )
-    .catch((e: unknown) => {
-      if (!conditionFailed(e)) throw e;
-    });
+    .catch(unlessConditionFailed);
 }
 
 export interface DeploySkip {
@@ -298,9 +298,7 @@ export async function markFilesStarted(
           ExpressionAttributeValues: { ":started": "STARTED", ":batch": batch },
         }),
       )
-      .catch((e: unknown) => {
-        if (!conditionFailed(e)) throw e;
-      }),
+      .catch(unlessConditionFailed),
   );
 }
 
@@ -338,9 +336,7 @@ export async function recordBatch(
         ConditionExpression: "attribute_not_exists(sk)",
       }),
     )
-    .catch((e: unknown) => {
-      if (!conditionFailed(e)) throw e;
-    });
+    .catch(unlessConditionFailed);
 }
 
 /** Records a message that caused no action, with the reason (idempotent per message). */
