@@ -169,19 +169,22 @@ export async function ingestBench(o: IngestBenchOptions) {
     o.progress(
       `[bench] ingest: all ${files.length} files dropped in ${Math.round(droppedMs)} ms; waiting for the batches`,
     );
-    // Settle: every file claimed and every execution finished.
-    const deadline = Date.now() + 900_000;
+    // Settle: every file claimed and every execution finished, with progress every few seconds.
+    const deadline = Date.now() + 1_800_000;
     let accounted = 0;
     for (;;) {
-      await rt.idle(900_000);
+      const busy = await rt.idle(5_000).then(
+        () => false,
+        () => true,
+      );
       accounted = 0;
       for (const d of DATASETS) accounted += (await countLedger(rt, d.name, "file#")).count;
-      const running = [...rt.sfn.executions.values()].some((e) => e.status === "RUNNING");
+      const all = [...rt.sfn.executions.values()];
+      const running = all.filter((e) => e.status === "RUNNING").length;
       o.progress(
-        `[bench] ingest: ${accounted}/${files.length} files claimed, ${rt.sfn.executions.size} executions`,
+        `[bench] ingest: ${accounted}/${files.length} files claimed; executions ${all.length - running} finished, ${running} running`,
       );
-      if ((accounted >= files.length && !running) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 1000));
+      if ((!busy && running === 0 && accounted >= files.length) || Date.now() > deadline) break;
     }
     const ms = performance.now() - started;
     let ingested = 0;
