@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
 import { type LocalRuntime, REPO_ROOT, startLocal } from "../../packages/local/src/runtime";
 import { useEmulator } from "../support/emulator";
@@ -174,5 +175,34 @@ describe("switchyard CLI", () => {
       code: 2,
       stderr: expect.stringContaining("unknown flow 'ingset'. Use one of: deploy, ingest"),
     });
+  });
+
+  it("shows an ingest batch in `status --flow ingest` with its files, Glue runs and Snowflake result", async () => {
+    // Prepare
+    dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+    const stateFile = join(dir, "local.json");
+    rt = await startLocal({ endpoint, stateFile, timeScale: 0.01 });
+
+    // Act
+    for (const key of ["orders/2026/11/23/a.csv", "orders/2026/11/24/b.csv"])
+      await rt.clients.s3.send(new PutObjectCommand({ Bucket: "demo-raw", Key: key, Body: "x" }));
+    await rt.idle(60_000);
+    const json = await cli(["status", "--flow", "ingest", "--stage", "local", "--json"], stateFile);
+    const table = await cli(["status", "--flow", "ingest", "--stage", "local"], stateFile);
+
+    // Assess
+    const { rows } = JSON.parse(json.stdout) as { rows: Record<string, unknown>[] };
+    expect(rows).toEqual([
+      expect.objectContaining({
+        flow: "ingest",
+        status: "INGESTED",
+        dataset: "orders",
+        files: 2,
+        glueRuns: { "orders-clean": expect.any(String), "orders-curate": expect.any(String) },
+        refresh: { statements: 2, registeredNew: 2, registeredUpdate: 0, unregistered: 0 },
+        durationSeconds: expect.any(Number),
+      }),
+    ]);
+    expect(table.stdout).toMatch(/orders\s+2\s+2\s+2 stmt, \+2 ~0 -0\s+INGESTED/);
   });
 });
