@@ -1,11 +1,5 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Deploy, Ingest } from "@switchyard/core";
 
 /** The ledger table: what the control plane did and why. Its model lives in core. */
@@ -205,14 +199,6 @@ export async function listFlow(
 // Ingest
 // ---------------------------------------------------------------------------------------
 
-/** DynamoDB's limit of items in one TransactWriteItems call. */
-const TRANSACTION_ITEMS = 100;
-
-const chunk = <T>(items: readonly T[], size: number): T[][] =>
-  Array.from({ length: Math.ceil(items.length / size) }, (_, i) =>
-    items.slice(i * size, (i + 1) * size),
-  );
-
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function pool<T, R>(
   items: readonly T[],
@@ -254,36 +240,33 @@ export async function claimFiles(
   now = new Date(),
 ): Promise<FileClaim[]> {
   const stale = new Date(now.getTime() - Ingest.STALE_CLAIM_SECONDS * 1000).toISOString();
-  const put = (file: Ingest.FileRef) => ({
-    TableName: table,
-    Item: {
-      pk: Ingest.keys.dataset(dataset),
-      sk: Ingest.keys.file(Ingest.fileId(file)),
-      state: "CLAIMED",
-      batch,
-      claimedAt: now.toISOString(),
-      bucket: file.bucket,
-      key: file.key,
-      versionId: file.versionId,
-      expiresAt: epochSeconds(now, Ingest.RETENTION_SECONDS.file),
-    },
-    ConditionExpression:
-      "attribute_not_exists(sk) OR (#state = :claimed AND (#batch = :batch OR claimedAt < :stale))",
-    ExpressionAttributeNames: { "#state": "state", "#batch": "batch" },
-    ExpressionAttributeValues: { ":claimed": "CLAIMED", ":batch": batch, ":stale": stale },
-  });
-  const one = async (file: Ingest.FileRef): Promise<FileClaim> => {
+  return pool(files, 16, async (file) => {
+    const key = { pk: Ingest.keys.dataset(dataset), sk: Ingest.keys.file(Ingest.fileId(file)) };
     try {
-      await doc.send(new PutCommand(put(file)));
+      await doc.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...key,
+            state: "CLAIMED",
+            batch,
+            claimedAt: now.toISOString(),
+            bucket: file.bucket,
+            key: file.key,
+            versionId: file.versionId,
+            expiresAt: epochSeconds(now, Ingest.RETENTION_SECONDS.file),
+          },
+          ConditionExpression:
+            "attribute_not_exists(sk) OR (#state = :claimed AND (#batch = :batch OR claimedAt < :stale))",
+          ExpressionAttributeNames: { "#state": "state", "#batch": "batch" },
+          ExpressionAttributeValues: { ":claimed": "CLAIMED", ":batch": batch, ":stale": stale },
+        }),
+      );
       return { file, claimed: true };
     } catch (error) {
       if (!conditionFailed(error)) throw error;
       const { Item } = await doc.send(
-        new GetCommand({
-          TableName: table,
-          Key: { pk: put(file).Item.pk, sk: put(file).Item.sk },
-          ConsistentRead: true,
-        }),
+        new GetCommand({ TableName: table, Key: key, ConsistentRead: true }),
       );
       return {
         file,
@@ -292,22 +275,7 @@ export async function claimFiles(
         state: Item?.state as string | undefined,
       };
     }
-  };
-  // Usually every file is new: claim them 100 at a time in one transaction each. A chunk in which
-  // some file is taken is claimed file by file instead, to learn which.
-  const chunks = chunk(files, TRANSACTION_ITEMS);
-  const claims = await pool(chunks, 4, async (part) => {
-    try {
-      await doc.send(
-        new TransactWriteCommand({ TransactItems: part.map((f) => ({ Put: put(f) })) }),
-      );
-      return part.map((file) => ({ file, claimed: true }));
-    } catch (error) {
-      if ((error as Error).name !== "TransactionCanceledException") throw error;
-      return pool(part, 16, one);
-    }
   });
-  return claims.flat();
 }
 
 /** Marks claimed files as started by their batch (after StartExecution succeeded). */
@@ -318,27 +286,20 @@ export async function markFilesStarted(
   batch: string,
   files: readonly Ingest.FileRef[],
 ): Promise<void> {
-  const update = (file: Ingest.FileRef) => ({
-    TableName: table,
-    Key: { pk: Ingest.keys.dataset(dataset), sk: Ingest.keys.file(Ingest.fileId(file)) },
-    UpdateExpression: "SET #state = :started",
-    ConditionExpression: "#batch = :batch",
-    ExpressionAttributeNames: { "#state": "state", "#batch": "batch" },
-    ExpressionAttributeValues: { ":started": "STARTED", ":batch": batch },
-  });
-  await pool(chunk(files, TRANSACTION_ITEMS), 4, async (part) => {
-    try {
-      await doc.send(
-        new TransactWriteCommand({ TransactItems: part.map((f) => ({ Update: update(f) })) }),
-      );
-    } catch (error) {
-      if ((error as Error).name !== "TransactionCanceledException") throw error;
-      // Some file moved to another batch meanwhile: mark the others one by one.
-      await pool(part, 16, (f) =>
-        doc.send(new UpdateCommand(update(f))).catch(unlessConditionFailed),
-      );
-    }
-  });
+  await pool(files, 16, (file) =>
+    doc
+      .send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: Ingest.keys.dataset(dataset), sk: Ingest.keys.file(Ingest.fileId(file)) },
+          UpdateExpression: "SET #state = :started",
+          ConditionExpression: "#batch = :batch",
+          ExpressionAttributeNames: { "#state": "state", "#batch": "batch" },
+          ExpressionAttributeValues: { ":started": "STARTED", ":batch": batch },
+        }),
+      )
+      .catch(unlessConditionFailed),
+  );
 }
 
 /** Records a batch when its execution starts (idempotent: a retry keeps the first record). */
