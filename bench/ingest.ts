@@ -140,12 +140,15 @@ export async function ingestBench(o: IngestBenchOptions) {
   }
 
   await resetEmulator(o.endpoint);
+  // Batching as configured (a 30 s window, up to 1000 files), as Lambda's event source mapping
+  // does; the local runtime otherwise caps the window at 1 s.
   rt = await startLocal({
     endpoint: o.endpoint,
     stage: "local",
     config: input,
     stateFile: false,
     timeScale: 0.01,
+    maxBatchWindowMs: Number.POSITIVE_INFINITY,
   });
   try {
     const files = Array.from({ length: o.files }, (_, i) => {
