@@ -13,7 +13,7 @@
 import { GetJobRunsCommand } from "@aws-sdk/client-glue";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import type { Clients } from "@switchyard/aws";
+import { type Clients, pool } from "@switchyard/aws";
 import { type Config, Ingest } from "@switchyard/core";
 import { resetEmulator } from "@switchyard/local/emulator";
 import { type LocalRuntime, startLocal } from "@switchyard/local/runtime";
@@ -27,15 +27,11 @@ export interface IngestBenchOptions {
   progress: (line: string) => void;
 }
 
+/** The project's `orders` dataset, plus two more of the same shape. */
+const orders = (switchyardConfig as Config.ConfigInput).datasets?.find((d) => d.name === "orders");
+if (!orders) throw new Error("bench/ingest: switchyard.config.ts has no 'orders' dataset");
 const DATASETS: Config.DatasetInput[] = [
-  {
-    name: "orders",
-    bucket: "demo-raw",
-    prefix: "orders/",
-    suffix: ".csv",
-    glueJobs: ["orders-clean", "orders-curate"],
-    snowflake: { table: "ANALYTICS.RAW.ORDERS_EXT" },
-  },
+  orders,
   {
     name: "returns",
     bucket: "demo-raw",
@@ -53,19 +49,6 @@ const DATASETS: Config.DatasetInput[] = [
     snowflake: { table: "ANALYTICS.RAW.CLICKS_EXT" },
   },
 ];
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i] as T, i);
-      }
-    }),
-  );
-}
 
 async function countLedger(rt: LocalRuntime, dataset: string, prefix: string) {
   let count = 0;
@@ -155,13 +138,14 @@ export async function ingestBench(o: IngestBenchOptions) {
       const d = DATASETS[i % DATASETS.length] as (typeof DATASETS)[number];
       const day = String(1 + (i % 10)).padStart(2, "0");
       return {
+        i,
         bucket: d.bucket,
         key: `${d.prefix}2026/11/${day}/part-${String(i).padStart(6, "0")}${d.suffix}`,
         dataset: d,
       };
     });
     const started = performance.now();
-    await pool(files, 16, async (f, i) => {
+    await pool(files, 16, async ({ i, ...f }) => {
       await rt.clients.s3.send(
         new PutObjectCommand({ Bucket: f.bucket, Key: f.key, Body: `n,${i}\n` }),
       );

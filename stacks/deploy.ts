@@ -4,7 +4,7 @@ import { functionPermissions } from "./iam";
 import { ledger } from "./ledger";
 import { registerTarget } from "./targets";
 import { topology } from "./topology";
-import { stateMachine } from "./workflow";
+import { byId, stateMachine } from "./workflow";
 
 /**
  * Deploy on image push: the handler the ECR rule targets, the DeployRevision task function and
@@ -16,8 +16,6 @@ import { stateMachine } from "./workflow";
  * deploy. Point Switchyard at services that IaC does not own, or make their owners ignore
  * `taskDefinition` changes (e.g. Pulumi `ignoreChanges: ["taskDefinition"]`).
  */
-
-const byId = <T extends { id: string }>(list: T[], id: string) => list.find((x) => x.id === id);
 
 function create() {
   const handlerDef = byId(topology.functions, "DeployHandler");

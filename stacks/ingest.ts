@@ -3,7 +3,7 @@ import { queues } from "./dlq";
 import { functionPermissions } from "./iam";
 import { ledger } from "./ledger";
 import { topology } from "./topology";
-import { stateMachine } from "./workflow";
+import { byId, stateMachine } from "./workflow";
 
 /**
  * File-drop ingestion: the manifests bucket, the handler reading every dataset queue (batch
@@ -15,8 +15,6 @@ import { stateMachine } from "./workflow";
  * dataset bucket (`aws s3api put-bucket-notification-configuration --bucket <b>
  * --notification-configuration '{"EventBridgeConfiguration":{}}'`, merged with what is there).
  */
-
-const byId = <T extends { id: string }>(list: T[], id: string) => list.find((x) => x.id === id);
 
 function create() {
   const handlerDef = byId(topology.functions, "IngestHandler");

@@ -2,6 +2,10 @@ import { Topology, type Workflow } from "@switchyard/core";
 import { serviceRole, statements } from "./iam";
 import { topology } from "./topology";
 
+/** A topology definition by id (functions, state machines, settings). */
+export const byId = <T extends { id: string }>(list: readonly T[], id: string) =>
+  list.find((x) => x.id === id);
+
 /**
  * A topology state machine as AWS resources: a role trusted by Step Functions with exactly the
  * topology's statements, `aws.sfn.StateMachine` with the flow's own JSONPath ASL (SST's

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Deploy, Ingest } from "@switchyard/core";
+import { pool } from "./pool";
 
 /** The ledger table: what the control plane did and why. Its model lives in core. */
 
@@ -198,24 +199,6 @@ export async function listFlow(
 // ---------------------------------------------------------------------------------------
 // Ingest
 // ---------------------------------------------------------------------------------------
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export interface FileClaim {
   file: Ingest.FileRef;

@@ -1,5 +1,5 @@
 import { clients, Ledger } from "@switchyard/aws";
-import { Deploy, Ingest } from "@switchyard/core";
+import { Deploy, Ingest, Ledger as LedgerRows } from "@switchyard/core";
 import { connect, UsageError } from "../context";
 
 export interface StatusArgs {
@@ -61,7 +61,7 @@ const toDeploy = (r: Deploy.Row): DeployStatus => ({
   revision: r.revision,
   taskDefinitionArn: r.taskDefinitionArn,
   rolledBackTo: r.rolledBackTo,
-  durationSeconds: Deploy.durationSeconds(r),
+  durationSeconds: LedgerRows.durationSeconds(r),
   reason: r.reason,
   execution: r.execution,
 });
@@ -77,7 +77,7 @@ const toIngest = (r: Ingest.Row): IngestStatus => ({
   failedJob: r.failedJob,
   refresh: r.refresh,
   key: r.key,
-  durationSeconds: Deploy.durationSeconds(r),
+  durationSeconds: LedgerRows.durationSeconds(r),
   reason: r.reason,
   execution: r.execution,
 });

@@ -1,6 +1,6 @@
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { Deploy, Events } from "@switchyard/core";
+import { Deploy, Events, Ledger } from "@switchyard/core";
 import { pushImage } from "@switchyard/local/flows/deploy";
 import type { LocalRuntime } from "@switchyard/local/runtime";
 import type { Demo } from "../demos";
@@ -51,7 +51,7 @@ async function pushAndFollow(
     }
     if (TERMINAL.has(status)) {
       const row = Deploy.Row.safeParse(Item);
-      const took = row.success ? Deploy.durationSeconds(row.data) : undefined;
+      const took = row.success ? Ledger.durationSeconds(row.data) : undefined;
       log(
         `[demo]   verdict ${status}${took !== undefined ? ` after ${took}s` : ""}: ${String(Item?.reason ?? "")}${Item?.rolledBackTo ? ` (service back on ${String(Item.rolledBackTo).split("/").pop()})` : ""}`,
       );

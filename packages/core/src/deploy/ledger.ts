@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BaseRow } from "../ledger";
 
 /**
  * How deploys are kept in the ledger table (pk/sk strings, GSI `byFlow` on flow + at).
@@ -91,11 +92,8 @@ export function admit(
 }
 
 /** A deploy or skip row as `switchyard status` reads it from the byFlow index. */
-export const Row = z.object({
-  pk: z.string(),
-  sk: z.string(),
+export const Row = BaseRow.extend({
   flow: z.literal(FLOW),
-  at: z.string(),
   status: Status,
   repository: z.string().optional(),
   tag: z.string().optional(),
@@ -106,16 +104,5 @@ export const Row = z.object({
   taskDefinitionArn: z.string().optional(),
   previousTaskDefinitionArn: z.string().optional(),
   rolledBackTo: z.string().optional(),
-  reason: z.string().optional(),
-  execution: z.string().optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
 });
 export type Row = z.output<typeof Row>;
-
-/** Seconds from the execution's start to its verdict, when both are known. */
-export function durationSeconds(row: Pick<Row, "startedAt" | "finishedAt">): number | undefined {
-  if (!row.startedAt || !row.finishedAt) return undefined;
-  const ms = Date.parse(row.finishedAt) - Date.parse(row.startedAt);
-  return Number.isFinite(ms) && ms >= 0 ? Math.round(ms / 100) / 10 : undefined;
-}

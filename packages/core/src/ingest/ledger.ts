@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BaseRow } from "../ledger";
 
 /**
  * How ingestion is kept in the ledger (pk/sk strings, GSI `byFlow` on flow + at).
@@ -37,16 +38,13 @@ export const Status = z.enum([
 ]);
 export type Status = z.output<typeof Status>;
 
-export const Row = z.object({
-  pk: z.string(),
-  sk: z.string(),
+/** A batch or skip row as `switchyard status` reads it from the byFlow index. */
+export const Row = BaseRow.extend({
   flow: z.literal(FLOW),
-  at: z.string(),
   status: Status,
   dataset: z.string().optional(),
   files: z.number().optional(),
   manifest: z.string().optional(),
-  execution: z.string().optional(),
   glueRuns: z.record(z.string(), z.string()).optional(),
   failedJob: z.string().optional(),
   refresh: z
@@ -57,9 +55,6 @@ export const Row = z.object({
       unregistered: z.number(),
     })
     .optional(),
-  reason: z.string().optional(),
   key: z.string().optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
 });
 export type Row = z.output<typeof Row>;
