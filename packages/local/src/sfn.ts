@@ -77,55 +77,50 @@ export interface LocalStepFunctionsOptions {
 /** The local-only resource that stands in for a `Wait` with `SecondsPath` under a time scale. */
 const WAIT_RESOURCE = "arn:switchyard:local:::wait";
 
+type StateMap = Record<string, Record<string, unknown>>;
+
+/** Calls `fn` for every state, with the map that holds it, including states inside Parallel branches and Maps. */
+function forEachState(
+  definition: Record<string, unknown>,
+  fn: (name: string, state: Record<string, unknown>, states: StateMap) => void,
+): void {
+  const states = (definition.States ?? {}) as StateMap;
+  for (const [name, state] of Object.entries(states)) {
+    fn(name, state, states);
+    if (state.Type === "Parallel")
+      for (const b of (state.Branches ?? []) as Record<string, unknown>[]) forEachState(b, fn);
+    if (state.Type === "Map") {
+      const proc = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
+      if (proc) forEachState(proc, fn);
+    }
+  }
+}
+
 /**
  * A copy of `definition` in which each `Wait` state with `SecondsPath` becomes a Task that
  * sleeps the scaled time and passes its input through (aws-local-stepfunctions can only
  * override fixed waits by state name). Only used when `timeScale` is not 1.
  */
-function scaledWaits(
-  definition: Record<string, unknown>,
-  resource: string,
-): Record<string, unknown> {
+function scaledWaits(definition: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(definition);
-  const visit = (d: Record<string, unknown>) => {
-    const states = (d.States ?? {}) as Record<string, Record<string, unknown>>;
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === "Wait" && typeof state.SecondsPath === "string") {
-        const { SecondsPath, Type: _type, Comment: _comment, ...rest } = state;
-        states[name] = {
-          ...rest,
-          Type: "Task",
-          Resource: resource,
-          Parameters: { "seconds.$": SecondsPath },
-          ResultPath: null,
-        };
-      }
-      if (state.Type === "Parallel")
-        for (const b of (state.Branches ?? []) as Record<string, unknown>[]) visit(b);
-      if (state.Type === "Map") {
-        const proc = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
-        if (proc) visit(proc);
-      }
-    }
-  };
-  visit(copy);
+  forEachState(copy, (name, state, states) => {
+    if (state.Type !== "Wait" || typeof state.SecondsPath !== "string") return;
+    const { SecondsPath, Type: _type, Comment: _comment, ...rest } = state;
+    states[name] = {
+      ...rest,
+      Type: "Task",
+      Resource: WAIT_RESOURCE,
+      Parameters: { "seconds.$": SecondsPath },
+      ResultPath: null,
+    };
+  });
   return copy;
 }
 
-function collectStates(
-  definition: Record<string, unknown>,
-  into: Map<string, Record<string, unknown>> = new Map(),
-) {
-  const states = (definition.States ?? {}) as Record<string, Record<string, unknown>>;
-  for (const [name, state] of Object.entries(states)) {
-    into.set(name, state);
-    if (state.Type === "Parallel")
-      for (const b of (state.Branches ?? []) as Record<string, unknown>[]) collectStates(b, into);
-    if (state.Type === "Map") {
-      const proc = (state.ItemProcessor ?? state.Iterator) as Record<string, unknown> | undefined;
-      if (proc) collectStates(proc, into);
-    }
-  }
+/** Every state of a definition by name, nested ones included. */
+function collectStates(definition: Record<string, unknown>): Map<string, Record<string, unknown>> {
+  const into = new Map<string, Record<string, unknown>>();
+  forEachState(definition, (name, state) => into.set(name, state));
   return into;
 }
 
@@ -184,8 +179,7 @@ export class LocalStepFunctions {
 
   private async run(machine: StateMachineEntry, record: ExecutionRecord): Promise<void> {
     const scale = this.options.timeScale ?? 1;
-    const definition =
-      scale === 1 ? machine.definition : scaledWaits(machine.definition, WAIT_RESOURCE);
+    const definition = scale === 1 ? machine.definition : scaledWaits(machine.definition);
     const states = collectStates(definition);
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     const waitTimeOverrides: Record<string, number> = {};
