@@ -121,7 +121,9 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
       if (!queue || rule.target.kind === "queue") continue; // queue targets are read by their consumer below
       const target = rule.target;
       this.loops.push(
-        this.loop(queue, 10, 0, (messages) => this.deliverEvent(rule, target, queue, messages)),
+        this.loop(queue, 10, 0, undefined, (messages) =>
+          this.deliverEvent(rule, target, queue, messages),
+        ),
       );
     }
     for (const fn of topology.functions) {
@@ -129,8 +131,11 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
         const queue = provisioned.queues[source.queue];
         if (!queue) continue;
         const windowMs = Math.min(source.windowSeconds * 1000, this.o.maxWindowMs ?? 1000);
+        // As with Lambda's event source mapping, a received message stays hidden while the batch
+        // fills and the function runs; failed ones are made visible again at once (below).
+        const visibility = Math.ceil(windowMs / 1000) + fn.timeoutSeconds;
         this.loops.push(
-          this.loop(queue, source.batchSize, windowMs, (messages) =>
+          this.loop(queue, source.batchSize, windowMs, visibility, (messages) =>
             this.deliverBatch(fn, source.queue, queue, messages),
           ),
         );
@@ -162,6 +167,8 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
     queue: QueueRef,
     batchSize: number,
     windowMs: number,
+    /** Seconds a received message stays hidden; the queue's own default when undefined. */
+    visibilitySeconds: number | undefined,
     deliver: (m: Message[]) => Promise<void>,
   ): Promise<void> {
     const { sqs } = this.o.clients;
@@ -175,6 +182,7 @@ export class Dispatcher extends EventEmitter<{ dispatch: [DispatchRecord] }> {
               QueueUrl: queue.url,
               MaxNumberOfMessages: Math.min(10, batchSize - batch.length),
               WaitTimeSeconds: 0,
+              VisibilityTimeout: visibilitySeconds,
               MessageSystemAttributeNames: ["All"],
             }),
           );
