@@ -39,7 +39,7 @@ export default $config({
     // Flow stacks register their rule targets here, before routing (see stacks/targets.ts).
     const deploy = await import("./stacks/deploy");
     const ingest = await import("./stacks/ingest");
-    // Next: await import("./stacks/promote");
+    const promote = await import("./stacks/promote");
     const routing = await import("./stacks/routing");
 
     return {
@@ -51,6 +51,7 @@ export default $config({
       skippedRules: routing.skippedRules.join(", "),
       deployWorkflow: deploy.deploy?.workflow.arn,
       ingestWorkflow: ingest.ingest?.workflow.arn,
+      promoteWorkflow: promote.promote?.workflow.arn,
       deadLetterQueues: Object.fromEntries(
         Object.entries(dlq.deadLetterQueues).map(([id, q]) => [id, q.url]),
       ),

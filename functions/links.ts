@@ -16,6 +16,8 @@ interface Links {
   DeployWorkflow: { name: string; arn: string };
   /** Parsed with `Deploy.Settings` by the handler. */
   DeployConfig: unknown;
+  /** Parsed with `Promote.Settings`. */
+  PromoteConfig: unknown;
 }
 
 export const links = (): Links => Resource as unknown as Links;

@@ -17,7 +17,7 @@ import type { Topology } from "@switchyard/core";
  * Ingest is not listed: its rules target SQS queues, which `./dlq` creates.
  * Lives here (not in ./routing) so it can be read without creating any resource.
  */
-export const PENDING_FLOWS: readonly Topology.Flow[] = ["promote"];
+export const PENDING_FLOWS: readonly Topology.Flow[] = [];
 
 export interface RegisteredTarget {
   /** ARN of the Lambda function or state machine. */

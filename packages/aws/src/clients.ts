@@ -4,6 +4,7 @@ import { ECRClient } from "@aws-sdk/client-ecr";
 import { ECSClient } from "@aws-sdk/client-ecs";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GlueClient } from "@aws-sdk/client-glue";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -46,6 +47,7 @@ function make(o: ClientOptions) {
     ecs: new ECSClient(base(o)),
     events: new EventBridgeClient(base(o)),
     glue: new GlueClient(base(o)),
+    iam: new IAMClient(base(o)),
     lambda: new LambdaClient(base(o)),
     s3: new S3Client({ ...base(o), forcePathStyle: pathStyle(o) }),
     secrets: new SecretsManagerClient(base(o)),

@@ -5,8 +5,9 @@ import { pool } from "./pool";
 
 /** The ledger table: what the control plane did and why. Its model lives in core. */
 
-const epochSeconds = (now: Date, ttl: number) => Math.floor(now.getTime() / 1000) + ttl;
-const conditionFailed = (e: unknown) => (e as Error).name === "ConditionalCheckFailedException";
+export const epochSeconds = (now: Date, ttl: number) => Math.floor(now.getTime() / 1000) + ttl;
+export const conditionFailed = (e: unknown) =>
+  (e as Error).name === "ConditionalCheckFailedException";
 /** For writes whose condition failing means "already done": rethrows anything else. */
 const unlessConditionFailed = (e: unknown): void => {
   if (!conditionFailed(e)) throw e;

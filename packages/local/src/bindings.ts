@@ -6,6 +6,7 @@ import * as EventBridge from "@aws-sdk/client-eventbridge";
 import * as Glue from "@aws-sdk/client-glue";
 import * as Lambda from "@aws-sdk/client-lambda";
 import * as S3 from "@aws-sdk/client-s3";
+import * as SFN from "@aws-sdk/client-sfn";
 import * as SQS from "@aws-sdk/client-sqs";
 import type { Clients } from "@switchyard/aws";
 import { type ResourceBinding, StatesError } from "./sfn";
@@ -44,6 +45,7 @@ const SERVICES: Record<
   glue: { errorPrefix: "Glue", module: Glue, client: (c) => c.glue as never },
   lambda: { errorPrefix: "Lambda", module: Lambda, client: (c) => c.lambda as never },
   s3: { errorPrefix: "S3", module: S3, client: (c) => c.s3 as never },
+  sfn: { errorPrefix: "Sfn", camelCase: true, module: SFN, client: (c) => c.sfn as never },
   sqs: { errorPrefix: "Sqs", module: SQS, client: (c) => c.sqs as never },
 };
 

@@ -184,6 +184,21 @@ export class LocalStepFunctions {
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number[]> = {};
+    // `$$.Task.Token`: made when a task's Parameters read it, then taken by that task's handler,
+    // which runs right after. (One pending token per execution: no concurrent callback tasks.)
+    let pendingToken: string | undefined;
+    const newToken = (stateName: string) =>
+      Buffer.from(`${record.executionArn}#${stateName}#${randomUUID()}`).toString("base64url");
+    const currentState = () => record.history.findLast((h) => h.type === "StateEntered")?.state;
+    const tokenFor = () => {
+      pendingToken ??= newToken(currentState() ?? "task");
+      return pendingToken;
+    };
+    const takeToken = (stateName: string) => {
+      const token = pendingToken ?? newToken(stateName);
+      pendingToken = undefined;
+      return token;
+    };
     for (const [stateName, state] of states) {
       if (state.Type === "Task" && state.Resource === WAIT_RESOURCE) {
         taskResourceLocalHandlers[stateName] = async (input: Json) => {
@@ -203,9 +218,8 @@ export class LocalStepFunctions {
               `No local binding for resource ${resource} (state ${stateName})`,
             );
           if (resource.endsWith(".waitForTaskToken")) {
-            const taskToken = Buffer.from(
-              `${record.executionArn}#${stateName}#${randomUUID()}`,
-            ).toString("base64url");
+            // The token `$$.Task.Token` handed out while this state's Parameters were built.
+            const taskToken = takeToken(stateName);
             const waiting = new Promise<Json>((resolve, reject) =>
               this.tasks.set(taskToken, { resolve, reject, execution: record }),
             );
@@ -254,7 +268,12 @@ export class LocalStepFunctions {
             return new Date().toISOString();
           },
           get Name() {
-            return record.history.findLast((h) => h.type === "StateEntered")?.state;
+            return currentState();
+          },
+        },
+        Task: {
+          get Token() {
+            return tokenFor();
           },
         },
       } as never,

@@ -508,14 +508,115 @@ export function build(config: ResolvedConfig): Topology {
         });
       }
     }
+    const functionArns = [
+      ...new Set(
+        config.promotions.map(
+          (p) => `arn:{partition}:lambda:{region}:{account}:function:${p.function}`,
+        ),
+      ),
+    ].sort();
+    // Executions of the promote workflow (EventBridge names them, so only the prefix is known).
+    const promoteExecutions = `arn:{partition}:states:{region}:{account}:execution:${name("promote", 80)}:*`;
+    const aliasArns = [
+      ...new Set(
+        config.promotions.map(
+          (p) => `arn:{partition}:lambda:{region}:{account}:function:${p.function}:${p.alias}`,
+        ),
+      ),
+    ].sort();
+    const alarmArns = [
+      ...new Set(
+        config.promotions.flatMap((p) =>
+          p.alarms.map((a) => `arn:{partition}:cloudwatch:{region}:{account}:alarm:${a}`),
+        ),
+      ),
+    ].sort();
+    const artifactObjects = [
+      ...new Set(config.promotions.map((p) => `arn:{partition}:s3:::${p.bucket}/${p.prefix}*`)),
+    ].sort();
+    settings.push({
+      id: "PromoteConfig",
+      flow: "promote",
+      value: { promotions: config.promotions },
+    });
+    const alarmRead =
+      alarmArns.length > 0
+        ? [{ actions: ["cloudwatch:DescribeAlarms"], resources: alarmArns }]
+        : [];
+    functions.push({
+      id: "PromoteAdmit",
+      flow: "promote",
+      handler: "functions/promote.admit",
+      timeoutSeconds: 30,
+      memoryMb: 256,
+      link: ["Ledger", "PromoteConfig"],
+      queues: [],
+      permissions: [
+        {
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [ref("Ledger")],
+        },
+        // HeadObject of the exact object version.
+        { actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: artifactObjects },
+        ...alarmRead,
+        // Is the promotion holding the alias still running?
+        {
+          actions: ["states:DescribeExecution"],
+          resources: [promoteExecutions],
+        },
+      ],
+    });
+    functions.push({
+      id: "PromoteResolve",
+      flow: "promote",
+      handler: "functions/promote.resolve",
+      timeoutSeconds: 30,
+      memoryMb: 256,
+      link: [],
+      queues: [],
+      permissions: [{ actions: ["lambda:ListVersionsByFunction"], resources: functionArns }],
+    });
+    functions.push({
+      id: "PromoteApproval",
+      flow: "promote",
+      handler: "functions/promote.approval",
+      timeoutSeconds: 30,
+      memoryMb: 256,
+      link: ["Ledger"],
+      queues: [],
+      permissions: [{ actions: ["dynamodb:UpdateItem"], resources: [ref("Ledger")] }],
+    });
     stateMachines.push({
       id: "PromoteWorkflow",
       name: name("promote", 80),
       flow: "promote",
       workflow: "promote",
       type: "STANDARD",
-      link: ["Ledger"],
-      permissions: [],
+      link: ["Ledger", "PromoteAdmit", "PromoteResolve", "PromoteApproval"],
+      permissions: [
+        {
+          actions: [
+            "lambda:GetFunctionConfiguration",
+            "lambda:UpdateFunctionCode",
+            "lambda:PublishVersion",
+          ],
+          resources: functionArns,
+        },
+        { actions: ["lambda:GetAlias", "lambda:UpdateAlias"], resources: aliasArns },
+        // UpdateFunctionCode reads the artifact with the caller's permissions.
+        { actions: ["s3:GetObject", "s3:GetObjectVersion"], resources: artifactObjects },
+        ...alarmRead,
+        {
+          actions: ["lambda:InvokeFunction"],
+          resources: [ref("PromoteAdmit"), ref("PromoteResolve"), ref("PromoteApproval")],
+        },
+        { actions: ["dynamodb:UpdateItem"], resources: [ref("Ledger")] },
+        // A newer upload stops the promotion it supersedes.
+        {
+          actions: ["states:StopExecution"],
+          resources: [promoteExecutions],
+        },
+      ],
     });
   }
 

@@ -4,6 +4,7 @@ import type { Provisioned } from "../provision";
 import type { LocalStepFunctions, ResourceBinding } from "../sfn";
 import { deployPlugin } from "./deploy";
 import { ingestPlugin } from "./ingest";
+import { promotePlugin } from "./promote";
 
 /** What a flow's local plugin can use. */
 export interface PluginContext {
@@ -37,4 +38,4 @@ export interface LocalFlowPlugin {
 }
 
 /** Flow plugins, registered by the flows as they are implemented. */
-export const plugins: LocalFlowPlugin[] = [deployPlugin, ingestPlugin];
+export const plugins: LocalFlowPlugin[] = [deployPlugin, ingestPlugin, promotePlugin];

@@ -1,0 +1,4 @@
+export * from "./event";
+export * from "./input";
+export * from "./ledger";
+export * from "./plan";
