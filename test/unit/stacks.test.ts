@@ -57,6 +57,8 @@ async function deploy(
     register?: Record<string, { arn: string }>;
     /** Replaces PENDING_FLOWS, as if a flow's stack had landed. */
     pendingFlows?: string[];
+    /** Flow stacks replaced by an empty module, as if they did not exist yet (e.g. "promote"). */
+    withoutStacks?: string[];
   } = {},
 ): Promise<Deployed> {
   const fake = installSstFake(stage);
@@ -69,6 +71,8 @@ async function deploy(
       PENDING_FLOWS: pendingFlows,
     }));
   }
+  for (const flow of options.withoutStacks ?? [])
+    vi.doMock(`../../stacks/${flow}`, () => ({ [flow]: undefined }));
   const sstConfig = (await load("sst.config.ts")).default as SstApp;
   const app = await sstConfig.app({ stage });
   if (options.register) {
@@ -89,6 +93,7 @@ async function deploy(
 }
 
 afterEach(() => {
+  for (const flow of ["deploy", "ingest", "promote"]) vi.doUnmock(`../../stacks/${flow}`);
   vi.doUnmock(CONFIG_MODULE);
   vi.doUnmock(TARGETS_MODULE);
   vi.unstubAllEnvs();
@@ -132,8 +137,8 @@ describe.each(["local", "staging", "production"])(
     });
 
     it("warns about each skipped rule of a pending flow", async () => {
-      // Act
-      const d = await deploy(stage);
+      // Act: as if the promote stack had not landed yet
+      const d = await deploy(stage, { pendingFlows: ["promote"], withoutStacks: ["promote"] });
 
       // Assess
       const skipped = d.topology.rules.filter((r) => !activeRules(d).includes(r));
@@ -439,7 +444,7 @@ describe("flow targets", () => {
 
   it("names the stack to import when a flow is no longer pending but nothing registered its target", async () => {
     // Act
-    const run = deploy("local", { pendingFlows: [] });
+    const run = deploy("local", { pendingFlows: [], withoutStacks: ["promote"] });
 
     // Assess
     await expect(run).rejects.toThrow(
@@ -453,7 +458,7 @@ describe("flow targets", () => {
     const rule = "PromoteApiArtifactUploaded";
     // Act
     const d = await deploy("local", {
-      pendingFlows: [],
+      withoutStacks: ["promote"],
       register: { PromoteWorkflow: { arn: sm } },
     });
 
@@ -526,12 +531,6 @@ describe("IAM", () => {
     { name: "local", stage: "local", register: undefined },
     { name: "production", stage: "production", register: undefined },
     { name: "bootstrap (deploy role)", stage: "bootstrap", register: undefined },
-    {
-      name: "local with a state-machine target",
-      stage: "local",
-      register: { PromoteWorkflow: { arn: "arn:aws:states:x" } },
-      pendingFlows: [],
-    },
   ])(
     "$name: no statement allows Action '*', nor Resource '*' without a documented need",
     async (c) => {

@@ -2,6 +2,7 @@ import type { Topology } from "@switchyard/core";
 import type { LocalRuntime } from "@switchyard/local/runtime";
 import { deployDemo } from "./demos/deploy";
 import { ingestDemo } from "./demos/ingest";
+import { promoteDemo } from "./demos/promote";
 
 /** A flow's part of `npm start`'s demo: it acts on the running local control plane and narrates. */
 export interface Demo {
@@ -11,4 +12,4 @@ export interface Demo {
 }
 
 /** Registered by each flow as it is implemented, in the order `npm start` runs them. */
-export const demos: Demo[] = [deployDemo, ingestDemo];
+export const demos: Demo[] = [deployDemo, ingestDemo, promoteDemo];

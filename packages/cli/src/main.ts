@@ -14,11 +14,15 @@ Usage:
   switchyard send ecr-push --repository NAME [--tag TAG] [--digest sha256:…] --stage STAGE [--json]
   switchyard send object-created|artifact --bucket NAME --key KEY [--size N] --stage STAGE [--json]
       Put a real-shaped event with source switchyard.simulated (non-production stages only).
-  switchyard status [--flow deploy] [--limit N] --stage STAGE [--json]
-      What the control plane did and why, newest first: each deploy's image, service,
-      revision, verdict and duration, and each skipped event with its reason.
+  switchyard status [--flow deploy|ingest|promote] [--limit N] --stage STAGE [--json]
+      What the control plane did and why, newest first: deploys, ingest batches and
+      promotions with their verdicts and durations, and each skipped event with its reason.
   switchyard dlq list [--queue ID] [--limit N] --stage STAGE [--json]
       Dead letters per DLQ; with --queue, the first ones with their original event and error.
+  switchyard promote approve|reject ID [--reason TEXT] --stage STAGE [--json]
+      Answer a promotion waiting for approval (ids: \`status --flow promote\`).
+  switchyard promote rollback --function NAME [--alias NAME] --stage STAGE [--json]
+      Put the alias back on its previous version now, stopping a promotion in progress.
 
 Deployed stages: run through SST so resources are linked, e.g.
   npx sst shell --stage dev -- npx tsx packages/cli/src/main.ts send ecr-push --repository web --tag release-7 --stage dev
@@ -44,6 +48,9 @@ async function main(argv: string[]): Promise<void> {
       queue: { type: "string" },
       limit: { type: "string" },
       flow: { type: "string" },
+      function: { type: "string" },
+      alias: { type: "string" },
+      reason: { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -92,6 +99,18 @@ async function main(argv: string[]): Promise<void> {
         stage: values.stage ?? "local",
         queue: values.queue,
         limit: Number(values.limit ?? 10),
+        json: values.json ?? false,
+      });
+    }
+    case "promote": {
+      const { promote } = await import("./commands/promote");
+      return promote({
+        action: sub ?? "",
+        id: positionals[2],
+        stage: values.stage ?? "local",
+        function: values.function,
+        alias: values.alias,
+        reason: values.reason,
         json: values.json ?? false,
       });
     }

@@ -1,5 +1,5 @@
 import { clients, Ledger } from "@switchyard/aws";
-import { Deploy, Ingest, Ledger as LedgerRows } from "@switchyard/core";
+import { Deploy, Ingest, Ledger as LedgerRows, Promote } from "@switchyard/core";
 import { connect, UsageError } from "../context";
 
 export interface StatusArgs {
@@ -44,9 +44,29 @@ export interface IngestStatus {
   execution?: string;
 }
 
-type Status = DeployStatus | IngestStatus;
+/** One promotion (or skipped upload, or operator rollback) as `status --json` prints it. */
+export interface PromoteStatus {
+  flow: "promote";
+  at: string;
+  status: Promote.Status;
+  /** The execution's name: what `switchyard promote approve <id>` takes. */
+  id?: string;
+  function?: string;
+  alias?: string;
+  artifact?: string;
+  versionId?: string;
+  version?: string;
+  previousVersion?: string;
+  percent?: number;
+  strategy?: string;
+  durationSeconds?: number;
+  reason?: string;
+  execution?: string;
+}
 
-const FLOWS = ["deploy", "ingest"] as const;
+type Status = DeployStatus | IngestStatus | PromoteStatus;
+
+const FLOWS = ["deploy", "ingest", "promote"] as const;
 type Flow = (typeof FLOWS)[number];
 
 const toDeploy = (r: Deploy.Row): DeployStatus => ({
@@ -82,6 +102,25 @@ const toIngest = (r: Ingest.Row): IngestStatus => ({
   execution: r.execution,
 });
 
+// The approval token stays out: it is a credential for the waiting execution.
+const toPromote = (r: Promote.Row): PromoteStatus => ({
+  flow: r.flow,
+  at: r.at,
+  status: r.status,
+  id: r.execution?.split(":").pop(),
+  function: r.function,
+  alias: r.alias,
+  artifact: r.bucket && r.key ? `s3://${r.bucket}/${r.key}` : undefined,
+  versionId: r.versionId,
+  version: r.version,
+  previousVersion: r.previousVersion,
+  percent: r.percent,
+  strategy: r.strategy,
+  durationSeconds: LedgerRows.durationSeconds(r),
+  reason: r.reason,
+  execution: r.execution,
+});
+
 /** Rows of the ledger as `status` shows them, newest first. Rows it cannot read are counted, not hidden. */
 export async function readStatus(
   table: string,
@@ -92,12 +131,16 @@ export async function readStatus(
   const rows: Status[] = [];
   let unreadable = 0;
   for (const item of items) {
-    const parsed = flow === "deploy" ? Deploy.Row.safeParse(item) : Ingest.Row.safeParse(item);
+    const parsed =
+      flow === "deploy"
+        ? Deploy.Row.safeParse(item)
+        : flow === "ingest"
+          ? Ingest.Row.safeParse(item)
+          : Promote.Row.safeParse(item);
     if (!parsed.success) unreadable += 1;
-    else
-      rows.push(
-        parsed.data.flow === "deploy" ? toDeploy(parsed.data) : toIngest(parsed.data as Ingest.Row),
-      );
+    else if (parsed.data.flow === "deploy") rows.push(toDeploy(parsed.data as Deploy.Row));
+    else if (parsed.data.flow === "ingest") rows.push(toIngest(parsed.data as Ingest.Row));
+    else rows.push(toPromote(parsed.data as Promote.Row));
   }
   return { rows, unreadable };
 }
@@ -164,6 +207,22 @@ function ingestTable(rows: IngestStatus[]): string {
   );
 }
 
+function promoteTable(rows: PromoteStatus[]): string {
+  return table(
+    ["WHEN", "ID", "FUNCTION", "VERSION", "TRAFFIC", "VERDICT", "TOOK", "WHY"],
+    rows.map((r) => [
+      when(r),
+      r.id ? r.id.slice(0, 36) : "-",
+      r.function ? `${r.function}:${r.alias}` : "-",
+      r.version ? `${r.previousVersion ?? "?"} → ${r.version}` : "-",
+      r.percent !== undefined ? `${r.percent}%` : "-",
+      r.status,
+      took(r),
+      clip(r.reason ?? r.artifact ?? "", 70),
+    ]),
+  );
+}
+
 /** `switchyard status`: what the control plane did and why, newest first, per flow. */
 export async function status(args: StatusArgs): Promise<void> {
   if (args.flow && !FLOWS.includes(args.flow as Flow))
@@ -197,6 +256,7 @@ export async function status(args: StatusArgs): Promise<void> {
   const sections: [string, Status[], (rows: never[]) => string][] = [
     ["deploy", all.filter((r) => r.flow === "deploy"), deployTable as (rows: never[]) => string],
     ["ingest", all.filter((r) => r.flow === "ingest"), ingestTable as (rows: never[]) => string],
+    ["promote", all.filter((r) => r.flow === "promote"), promoteTable as (rows: never[]) => string],
   ];
   const shown = sections.filter(([, rows]) => rows.length > 0);
   for (const [i, [name, rows, render]] of shown.entries()) {
