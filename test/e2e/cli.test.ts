@@ -3,9 +3,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { GetAliasCommand } from "@aws-sdk/client-lambda";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Config } from "../../packages/core/src";
 import { type LocalRuntime, REPO_ROOT, startLocal } from "../../packages/local/src/runtime";
+import { demoPackage } from "../../packages/local/src/zip";
+import switchyardConfig from "../../switchyard.config";
 import { useEmulator } from "../support/emulator";
 
 /** The `switchyard` CLI against a running local control plane, as a user runs it. */
@@ -204,5 +208,80 @@ describe("switchyard CLI", () => {
       }),
     ]);
     expect(table.stdout).toMatch(/orders\s+2\s+2\s+2 stmt, \+2 ~0 -0\s+INGESTED/);
+  });
+
+  it("approves a waiting promotion by its id from `status --flow promote`, then rolls it back with `promote rollback`", async () => {
+    // Prepare: the local api promotion, with approval required
+    dir = await mkdtemp(join(tmpdir(), "switchyard-cli-"));
+    const stateFile = join(dir, "local.json");
+    const base = switchyardConfig as Config.ConfigInput;
+    const api = base.stages?.local?.promotions?.[0] as Config.PromotionInput;
+    const config = {
+      ...base,
+      stages: {
+        ...base.stages,
+        local: { ...base.stages?.local, promotions: [{ ...api, approval: true }] },
+      },
+    };
+    rt = await startLocal({ endpoint, stateFile, config, timeScale: 0.01 });
+    const r = rt;
+    await r.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: "demo-artifacts",
+        Key: "api/build-2.zip",
+        Body: demoPackage("build-2"),
+      }),
+    );
+    let waiting: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !waiting; i++) {
+      const { rows } = JSON.parse(
+        (await cli(["status", "--flow", "promote", "--stage", "local", "--json"], stateFile))
+          .stdout,
+      ) as { rows: Record<string, unknown>[] };
+      waiting = rows.find((x) => x.status === "AWAITING_APPROVAL");
+      if (!waiting) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(waiting).toMatchObject({ function: "api", alias: "live", version: "2", percent: 10 });
+    expect(JSON.stringify(waiting)).not.toMatch(/approvalToken/);
+
+    // Act
+    const approved = await cli(
+      ["promote", "approve", String(waiting?.id), "--stage", "local", "--json"],
+      stateFile,
+    );
+    await r.idle(30_000);
+    const promoted = await cli(["status", "--flow", "promote", "--stage", "local"], stateFile);
+    const rolledBack = await cli(
+      ["promote", "rollback", "--function", "api", "--stage", "local", "--json"],
+      stateFile,
+    );
+    const unknown = await cli(
+      ["promote", "rollback", "--function", "nope", "--stage", "local"],
+      stateFile,
+    ).catch((e: { code: number; stderr: string }) => e);
+
+    // Assess
+    expect(JSON.parse(approved.stdout)).toMatchObject({
+      action: "approve",
+      function: "api",
+      version: "2",
+    });
+    expect(promoted.stdout).toMatch(/api:live\s+1 → 2\s+100%\s+PROMOTED/);
+    expect(JSON.parse(rolledBack.stdout)).toEqual({
+      function: "api",
+      alias: "live",
+      from: "2",
+      to: "1",
+    });
+    const alias = await r.clients.lambda.send(
+      new GetAliasCommand({ FunctionName: "api", Name: "live" }),
+    );
+    expect(alias.FunctionVersion).toBe("1");
+    expect(unknown).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        "function 'nope' is not promoted by Switchyard (configured: api:live)",
+      ),
+    });
   });
 });

@@ -757,3 +757,76 @@ describe("ingest stack", () => {
     });
   });
 });
+
+describe("promote stack", () => {
+  it("creates the versioned artifact bucket with EventBridge notifications on", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    expect(args(d.fake, "sst.aws.Bucket", "Artifactsdemoartifacts")).toMatchObject({
+      versioning: true,
+      transform: { bucket: { bucket: "demo-artifacts", forceDestroy: true } },
+    });
+    expect(
+      args(d.fake, "aws.s3.BucketNotification", "ArtifactsdemoartifactsNotifications"),
+    ).toEqual({
+      bucket: d.fake.ref("sst.aws.Bucket", "Artifactsdemoartifacts", "name"),
+      eventbridge: true,
+    });
+  });
+
+  it("scopes the workflow role to the configured function, its alias, the artifact prefix, the named alarms and its own executions", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const statements = json(args(d.fake, T.rolePolicy, "PromoteWorkflowPolicy").policy)
+      .Statement as { Action: string[]; Resource: string[] }[];
+    const fn = (tail = "") => accountArn(`lambda:{region}:{account}:function:api${tail}`);
+    expect(statements.map((s) => [s.Action, s.Resource])).toEqual([
+      [
+        ["lambda:GetFunctionConfiguration", "lambda:UpdateFunctionCode", "lambda:PublishVersion"],
+        [fn()],
+      ],
+      [["lambda:GetAlias", "lambda:UpdateAlias"], [fn(":live")]],
+      [
+        ["s3:GetObject", "s3:GetObjectVersion"],
+        [expect.stringMatching(/^arn:.*:s3:::demo-artifacts\/api\/\*$/)],
+      ],
+      [
+        ["cloudwatch:DescribeAlarms"],
+        [accountArn("cloudwatch:{region}:{account}:alarm:api-errors")],
+      ],
+      [
+        ["lambda:InvokeFunction"],
+        ["PromoteAdmit", "PromoteResolve", "PromoteApproval"].map((id) =>
+          d.fake.ref("sst.aws.Function", id, "arn"),
+        ),
+      ],
+      [["dynamodb:UpdateItem"], [d.fake.ref(T.table, "Ledger", "arn")]],
+      [
+        ["states:StopExecution"],
+        [accountArn("states:{region}:{account}:execution:switchyard-local-promote:\\*")],
+      ],
+    ]);
+  });
+
+  it("is the target of the artifact rule, through a role that may only start it", async () => {
+    // Act
+    const d = await deploy("local");
+
+    // Assess
+    const rule = "PromoteApiArtifactUploaded";
+    expect(args(d.fake, T.target, `${rule}Target`)).toMatchObject({
+      arn: d.fake.ref("aws.sfn.StateMachine", "PromoteWorkflowStateMachine", "arn"),
+    });
+    expect(json(args(d.fake, T.rolePolicy, `${rule}InvokePolicy`).policy).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Action: "states:StartExecution",
+        Resource: d.fake.ref("aws.sfn.StateMachine", "PromoteWorkflowStateMachine", "arn"),
+      },
+    ]);
+  });
+});

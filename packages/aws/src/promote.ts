@@ -216,7 +216,7 @@ export async function admit(
           ":key": artifact.key,
           ":versionId": artifact.versionId,
           ":uploadedAt": uploadedAt,
-          ":strategy": describeStrategy(p.strategy),
+          ":strategy": Promote.describeStrategy(p.strategy),
           ":expiresAt": epochSeconds(now, Promote.RETENTION_SECONDS.run),
         },
       }),
@@ -317,21 +317,9 @@ export async function admit(
     steps: Promote.steps(p.strategy),
     finalBake: Promote.finalBake(p.strategy),
     approval: p.approval,
-    strategy: describeStrategy(p.strategy),
+    strategy: Promote.describeStrategy(p.strategy),
     ...(takeover ? { takeover } : {}),
   };
-}
-
-/** "canary 10% for 300 s", for people reading the ledger. */
-export function describeStrategy(s: Promote.Settings["promotions"][number]["strategy"]): string {
-  switch (s.type) {
-    case "all-at-once":
-      return s.bakeSeconds > 0 ? `all-at-once, then ${s.bakeSeconds} s watched` : "all-at-once";
-    case "canary":
-      return `canary ${s.percent}% for ${s.bakeSeconds} s`;
-    case "linear":
-      return `linear ${s.percent}% every ${s.intervalSeconds} s`;
-  }
 }
 
 /** The workflow's Resolve task: the existing version with this code, if any. */

@@ -113,3 +113,15 @@ export function rollbackVersion(
     .sort((a, b) => Number(b) - Number(a))[0];
   return older ? { version: older, source: "versions" } : undefined;
 }
+
+/** "canary 10% for 300 s", for people reading the ledger. */
+export function describeStrategy(s: Strategy): string {
+  switch (s.type) {
+    case "all-at-once":
+      return s.bakeSeconds > 0 ? `all-at-once, then ${s.bakeSeconds} s watched` : "all-at-once";
+    case "canary":
+      return `canary ${s.percent}% for ${s.bakeSeconds} s`;
+    case "linear":
+      return `linear ${s.percent}% every ${s.intervalSeconds} s`;
+  }
+}
