@@ -35,16 +35,7 @@ export default Config.define({
     environments: ["staging", "production"],
   },
   archive: { retentionDays: 30 },
-  deploys: [
-    {
-      repository: "web",
-      tags: ["release-*"],
-      // roles: the IAM roles the task definition uses; Switchyard may pass exactly these.
-      services: [
-        { cluster: "demo", service: "web", container: "app", roles: ["demo-web-execution"] },
-      ],
-    },
-  ],
+  deploys: [web],
   datasets: [
     {
       name: "orders",
@@ -84,6 +75,8 @@ export default Config.define({
     production: {
       production: true,
       archive: { retentionDays: 90 },
+      // Production waits for `switchyard promote approve <id>` before the final shift.
+      promotions: [{ ...api, approval: true }],
     },
   },
 });

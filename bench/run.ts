@@ -12,7 +12,10 @@
  *
  * ingest: see bench/ingest.ts (a burst of files, against the naive one-execution-per-file design).
  *
- * `--only backbone|deploy|ingest` runs one of them; `--files N` sizes the ingest burst (10000).
+ * promote: see bench/promote.ts (a release stream with duplicate deliveries and re-uploads of
+ * identical code, against the naive publish-and-shift-per-event design).
+ *
+ * `--only backbone|deploy|ingest|promote` runs one of them; `--files N` sizes the ingest burst (10000).
  */
 
 import { mkdir, writeFile } from "node:fs/promises";
@@ -37,6 +40,7 @@ import { useLocalAws } from "@switchyard/local/env";
 import { loadProjectConfig, REPO_ROOT, startLocal } from "@switchyard/local/runtime";
 import { deployBench } from "./deploy";
 import { ingestBench } from "./ingest";
+import { promoteBench } from "./promote";
 
 const { values } = parseArgs({
   options: {
@@ -160,8 +164,10 @@ async function backbone(): Promise<{ ms: number; startupMs: number }> {
 }
 
 const only = values.only;
-if (only !== undefined && !["backbone", "deploy", "ingest"].includes(only)) {
-  process.stderr.write(`bench: unknown --only '${only}'. Use backbone, deploy or ingest.\n`);
+if (only !== undefined && !["backbone", "deploy", "ingest", "promote"].includes(only)) {
+  process.stderr.write(
+    `bench: unknown --only '${only}'. Use backbone, deploy, ingest or promote.\n`,
+  );
   process.exit(2);
 }
 const dir = join(REPO_ROOT, "bench", "results");
@@ -236,6 +242,26 @@ try {
         `${s.filesIngested}/${s.files} files ingested, ${s.filesClaimed} claimed; batches ${JSON.stringify(s.batches)}\n` +
         `  naive      ${d.naive.glueRuns} Glue runs, ${d.naive.executions} executions, ${d.naive.stateTransitions} state transitions, ${d.naive.snowflakeStatements} Snowflake statements\n` +
         `  ${d.glueRunsRatio}× fewer Glue runs, ${d.executionsRatio}× fewer executions; every file accounted for: ${d.allAccountedFor ? "yes" : "NO"}`,
+    );
+  }
+  if (only === undefined || only === "promote") {
+    const d = await promoteBench({
+      endpoint: emulator.endpoint,
+      clients: c,
+      builds: 5,
+      deliveries: 2,
+      identical: 2,
+      timeScale: 0.01,
+      progress,
+    });
+    const row = (name: string, o: typeof d.switchyard) =>
+      `  ${name.padEnd(10)} ${String(o.versionsPublished).padStart(3)} versions published, ${String(o.aliasUpdates).padStart(3)} alias updates, ends on the newest build: ${o.endsOnNewest ? "yes" : "NO"}, ${o.ms} ms`;
+    await report(
+      "promote",
+      d,
+      `promote: ${d.events} upload events (${d.builds} builds + ${d.identicalReuploads} identical re-uploads, × ${d.deliveriesPerUpload} deliveries)\n` +
+        `${row("switchyard", d.switchyard)}\n${row("naive", d.naive)}\n` +
+        `  versions ratio ${d.versionsRatio}×, alias updates ratio ${d.aliasUpdatesRatio}×, time ratio ${d.timeRatio}× (bakes at time scale ${d.timeScale})`,
     );
   }
 } finally {

@@ -1,5 +1,9 @@
 import { DeleteAlarmsCommand, SetAlarmStateCommand } from "@aws-sdk/client-cloudwatch";
-import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import {
+  DescribeReplayCommand,
+  PutEventsCommand,
+  StartReplayCommand,
+} from "@aws-sdk/client-eventbridge";
 import { GetAliasCommand, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
@@ -200,6 +204,54 @@ describe("promote: artifact upload → new version → alias canary → promoted
     const skips = await rows(r, "skip#");
     expect(skips).toHaveLength(2);
     for (const s of skips) expect(s.reason).toMatch(/^duplicate: .*already handled/);
+  });
+
+  it("an archive replay of the upload repeats nothing", async () => {
+    // Prepare: one promotion, done. moto archives only events put with PutEvents, so the
+    // upload's event is also put once that way (a duplicate delivery, skipped) to be archived.
+    const r = await start({}, 0.01);
+    const from = new Date(Date.now() - 60_000);
+    const versionId = await upload(r, "build-2");
+    await r.idle(30_000);
+    const event = objectCreated({ bucket: "demo-artifacts", key: "api/build-2.zip", versionId });
+    await r.clients.events.send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: "aws.s3", DetailType: "Object Created", Detail: JSON.stringify(event.detail) },
+        ],
+      }),
+    );
+    await r.idle(30_000);
+    // Act
+    await r.clients.events.send(
+      new StartReplayCommand({
+        ReplayName: "promote-replay",
+        EventSourceArn: r.provisioned.archive.arn,
+        EventStartTime: from,
+        EventEndTime: new Date(Date.now() + 1000),
+        Destination: {
+          Arn: r.provisioned.busArn,
+          FilterArns: [r.provisioned.rules.PromoteApiArtifactUploaded?.arn ?? ""],
+        },
+      }),
+    );
+    await until("the replay", async () => {
+      const replay = await r.clients.events.send(
+        new DescribeReplayCommand({ ReplayName: "promote-replay" }),
+      );
+      return replay.State === "COMPLETED" ? true : undefined;
+    });
+    await until("the replayed event's skip", async () =>
+      (await rows(r, "skip#")).length >= 2 ? true : undefined,
+    );
+    await r.idle(30_000);
+    // Assess
+    expect(await versions(r)).toEqual(["1", "2"]);
+    expect(await alias(r)).toEqual({ version: "2", weights: {} });
+    expect((await rows(r)).map((x) => x.status)).toEqual(["PROMOTED"]);
+    const skips = await rows(r, "skip#");
+    expect(skips).toHaveLength(2);
+    for (const x of skips) expect(x.reason).toMatch(/^duplicate: /);
   });
 
   it("linear: shifts 40%, then 80%, then all of it", async () => {
