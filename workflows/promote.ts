@@ -1,4 +1,4 @@
-import { type Promote, Workflow } from "@switchyard/core";
+import { Promote, Workflow } from "@switchyard/core";
 import { TRANSIENT } from "./deploy";
 
 /**
@@ -307,8 +307,33 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
         ResultSelector: { "decision.$": "$.Payload" },
         ResultPath: "$.admit",
         Retry: [retry(TRANSIENT.lambda)],
+        Catch: catchTo("AdmitFailed"),
         Next: "Admitted",
       },
+      // Admit itself failed (after its retries): the upload is still recorded, with the error.
+      AdmitFailed: {
+        Type: "Pass",
+        Parameters: {
+          pk: Promote.keys.unrouted,
+          "sk.$": "States.Format('error#{}', $$.Execution.Name)",
+        },
+        ResultPath: "$.errorKey",
+        Next: "RecordAdmitError",
+      },
+      RecordAdmitError: update(
+        "ERROR",
+        {
+          flow: { S: Promote.FLOW },
+          execution: { "S.$": "$$.Execution.Id" },
+          finishedAt: { "S.$": "$$.State.EnteredTime" },
+          reason: {
+            "S.$":
+              "States.Format('the upload could not be admitted ({}: {}); nothing was changed. Fix the cause, then start an execution with the same input (switchyard status shows it)', $.error.Error, $.error.Cause)",
+          },
+        },
+        "FailERROR",
+        "$.errorKey",
+      ),
       Admitted: {
         Type: "Choice",
         Choices: [

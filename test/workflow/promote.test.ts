@@ -205,6 +205,30 @@ describe("promote workflow (ASL)", () => {
     expect(versions).toEqual(["1", "2"]);
   });
 
+  it("Catch: an Admit that keeps failing (injected) still records the upload as ERROR, with the error", async () => {
+    // Prepare
+    const event = await prepare();
+    // Act
+    const { execution, versions } = await execute(event, {
+      "arn:aws:states:::lambda:invoke": async () => {
+        throw new StatesError(
+          "AccessDeniedException",
+          "not authorized to perform dynamodb:GetItem (injected)",
+        );
+      },
+    });
+    // Assess
+    expect(execution.error).toBe("Promote.ERROR");
+    const { Item } = await clients().doc.send(
+      new GetCommand({ TableName: TABLE, Key: { pk: Promote.keys.unrouted, sk: "error#test" } }),
+    );
+    expect(Item).toMatchObject({ flow: "promote", status: "ERROR" });
+    expect(String(Item?.reason)).toMatch(
+      /could not be admitted \(AccessDeniedException: not authorized/,
+    );
+    expect(versions).toEqual(["1"]);
+  });
+
   it("reads the function again when its RevisionId changed underneath (injected PreconditionFailed)", async () => {
     // Prepare
     const event = await prepare();

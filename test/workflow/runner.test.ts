@@ -199,6 +199,62 @@ describe("local Step Functions runner", () => {
     expect(JSON.parse(finished.output ?? "{}")).toEqual({ approved: true });
   });
 
+  it("gives a callback task's Parameters `$$.Task.Token`, and that token resumes the execution", async () => {
+    // Prepare
+    let handed: string | undefined;
+    const sfn = runner({
+      "arn:aws:states:::lambda:invoke.waitForTaskToken": async (input) => {
+        handed = (input as { Payload: { token: string } }).Payload.token;
+        return null;
+      },
+    });
+    sfn.register({
+      name: "test",
+      arn: ARN,
+      definition: {
+        StartAt: "Approve",
+        States: {
+          Approve: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            Parameters: { FunctionName: "notify", Payload: { "token.$": "$$.Task.Token" } },
+            End: true,
+          },
+        },
+      },
+    });
+    // Act
+    const execution = sfn.start(ARN, "{}");
+    for (let i = 0; i < 100 && !handed; i++) await new Promise((r) => setTimeout(r, 10));
+    sfn.sendTaskSuccess(handed ?? "", JSON.stringify({ approvedBy: "test" }));
+    await execution.done;
+    // Assess
+    expect(handed).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(JSON.parse(execution.output ?? "null")).toEqual({ approvedBy: "test" });
+  });
+
+  it("refuses an invalid definition when it is registered, as CreateStateMachine does", () => {
+    // Prepare
+    const sfn = runner();
+    const processor = { StartAt: "Step", States: { Step: { Type: "Pass", End: true } } };
+    // Act
+    const register = () =>
+      sfn.register({
+        name: "test",
+        arn: ARN,
+        definition: {
+          StartAt: "A",
+          States: {
+            A: { Type: "Map", ItemsPath: "$.a", ItemProcessor: processor, Next: "B" },
+            B: { Type: "Map", ItemsPath: "$.b", ItemProcessor: processor, End: true },
+          },
+        },
+      });
+    // Assess
+    expect(register).toThrow(/invalid definition: .*DUPLICATE_STATE_NAMES.*Step/s);
+  });
+
   it("stops a running execution with StopExecution, which then stays ABORTED", async () => {
     // Prepare
     const sfn = runner();

@@ -137,7 +137,16 @@ export class LocalStepFunctions {
 
   constructor(private readonly options: LocalStepFunctionsOptions) {}
 
+  /** Registers a state machine; an invalid definition is refused here, as CreateStateMachine does. */
   register(entry: StateMachineEntry): void {
+    try {
+      new StateMachine(entry.definition as never, { validationOptions: { checkArn: false } });
+    } catch (error) {
+      throw new StatesError(
+        "InvalidDefinition",
+        `State machine ${entry.name}: invalid definition: ${(error as Error).message}`,
+      );
+    }
     this.machines.set(entry.arn, entry);
   }
 
