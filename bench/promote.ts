@@ -10,25 +10,21 @@
  * build with no extra weights, and wall time until everything settled. Bakes run at `timeScale`.
  */
 
+import { createHash } from "node:crypto";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import {
   GetAliasCommand,
-  ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionCodeCommand,
 } from "@aws-sdk/client-lambda";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-} from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import type { Clients } from "@switchyard/aws";
+import { type Clients, Promote as PromoteAws } from "@switchyard/aws";
 import { type Config, Events, Promote } from "@switchyard/core";
 import { resetEmulator } from "@switchyard/local/emulator";
 import { seedPromotions } from "@switchyard/local/flows/promote";
+import { ensureBucket } from "@switchyard/local/provision";
 import { type LocalRuntime, loadProjectConfig, startLocal } from "@switchyard/local/runtime";
 import { demoPackage } from "@switchyard/local/zip";
 
@@ -61,18 +57,24 @@ const uploads = (o: PromoteBenchOptions) => [
   })),
 ];
 
-async function aliasState(c: Clients, api: Config.Promotion) {
+/** Where the alias ended: versions published since the seeded one, and whether it is entirely on the newest build. */
+async function aliasState(c: Clients, api: Config.Promotion, o: PromoteBenchOptions) {
   const a = await c.lambda.send(
     new GetAliasCommand({ FunctionName: api.function, Name: api.alias }),
   );
-  const { Versions = [] } = await c.lambda.send(
-    new ListVersionsByFunctionCommand({ FunctionName: api.function }),
+  const versions = (await PromoteAws.listVersions(c, api.function)).filter(
+    (v) => v.Version !== "$LATEST",
   );
+  // CodeSha256 of the newest build's package, as Lambda computes it.
+  const newest = createHash("sha256")
+    .update(demoPackage(`build-${o.builds + 1}`))
+    .digest("base64");
+  const current = versions.find((v) => v.Version === a.FunctionVersion);
   return {
-    version: a.FunctionVersion,
-    split: Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0,
-    published: Versions.filter((v) => v.Version !== "$LATEST").length - 1, // minus the seeded version 1
-    codeOf: new Map(Versions.map((v) => [v.Version, v.CodeSha256])),
+    published: versions.length - 1, // minus the seeded version 1
+    endsOnNewest:
+      Object.keys(a.RoutingConfig?.AdditionalVersionWeights ?? {}).length === 0 &&
+      current?.CodeSha256 === newest,
   };
 }
 
@@ -123,7 +125,7 @@ async function switchyard(o: PromoteBenchOptions, api: Config.Promotion): Promis
     }
     await rt.idle(60_000);
     const ms = performance.now() - started;
-    const state = await aliasState(rt.clients, api);
+    const state = await aliasState(rt.clients, api, o);
     const aliasUpdates = [...rt.sfn.executions.values()].reduce(
       (n, e) =>
         n +
@@ -134,43 +136,28 @@ async function switchyard(o: PromoteBenchOptions, api: Config.Promotion): Promis
         ).length,
       0,
     );
-    const newest = state.codeOf.get(state.version ?? "");
-    const expected = await newestCode(rt.clients, o, state.codeOf);
     return {
       ms: Math.round(ms),
       versionsPublished: state.published,
       aliasUpdates,
-      endsOnNewest: !state.split && newest === expected,
+      endsOnNewest: state.endsOnNewest,
     };
   } finally {
     await rt.stop();
   }
 }
 
-/** CodeSha256 of the newest build, as Lambda computes it (from the versions that carry it). */
-async function newestCode(
-  _c: Clients,
-  o: PromoteBenchOptions,
-  codeOf: Map<string | undefined, string | undefined>,
-): Promise<string | undefined> {
-  const { createHash } = await import("node:crypto");
-  const sha = createHash("sha256")
-    .update(demoPackage(`build-${o.builds + 1}`))
-    .digest("base64");
-  return [...codeOf.values()].includes(sha) ? sha : undefined;
-}
-
 /** The naive design: every event updates the code, publishes and moves the alias (10%, then all). */
 async function naive(o: PromoteBenchOptions, api: Config.Promotion): Promise<Outcome> {
   await resetEmulator(o.endpoint);
   const c = o.clients;
-  await c.s3.send(new CreateBucketCommand({ Bucket: api.bucket }));
-  await c.s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: api.bucket,
-      VersioningConfiguration: { Status: "Enabled" },
-    }),
-  );
+  await ensureBucket(c, {
+    name: api.bucket,
+    flow: "promote",
+    managed: true,
+    versioned: true,
+    eventBridge: false,
+  });
   await seedPromotions(c, [api], "123456789012");
   const started = performance.now();
   let aliasUpdates = 0;
@@ -216,13 +203,12 @@ async function naive(o: PromoteBenchOptions, api: Config.Promotion): Promise<Out
     o.progress(`[bench] promote (naive): ${i + 1}/${list.length} uploads handled`);
   }
   const ms = performance.now() - started;
-  const state = await aliasState(c, api);
-  const expected = await newestCode(c, o, state.codeOf);
+  const state = await aliasState(c, api, o);
   return {
     ms: Math.round(ms),
     versionsPublished: state.published,
     aliasUpdates,
-    endsOnNewest: !state.split && state.codeOf.get(state.version ?? "") === expected,
+    endsOnNewest: state.endsOnNewest,
   };
 }
 

@@ -19,7 +19,6 @@ import { TRANSIENT } from "./deploy";
  * verdict is written to the run's ledger row, and the alias lock is released.
  */
 
-const LAMBDA_SDK_TRANSIENT = TRANSIENT.lambda;
 /** An update of the function is still in progress: wait and try again. */
 const LAMBDA_BUSY = ["Lambda.ResourceConflictException"];
 
@@ -179,7 +178,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
           // AdditionalVersionWeights is a map keyed by the version: built with intrinsics.
           "States.StringToJson(States.Format('\\{\"{}\":{}\\}', $.target, $.step.weight))",
         ),
-        Retry: [retry(LAMBDA_BUSY, 10), retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(LAMBDA_BUSY, 10), retry(TRANSIENT.lambda)],
         Next: "RecordShift",
       },
       RecordShift: update(
@@ -400,7 +399,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
           RoutingConfig: { AdditionalVersionWeights: {} },
         },
         ResultPath: null,
-        Retry: [retry(LAMBDA_BUSY, 10), retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(LAMBDA_BUSY, 10), retry(TRANSIENT.lambda)],
         Catch: catchTo("RecordError"),
         Next: "RecordSuperseded",
       },
@@ -425,7 +424,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
         Parameters: top,
         ResultSelector: { "version.$": "$.FunctionVersion" },
         ResultPath: "$.current",
-        Retry: [retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(TRANSIENT.lambda)],
         Catch: catchTo("RecordFailed"),
         Next: "GetRevision",
       },
@@ -435,7 +434,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
         Parameters: { "FunctionName.$": "$.run.function" },
         ResultSelector: { "revisionId.$": "$.RevisionId" },
         ResultPath: "$.revision",
-        Retry: [retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(TRANSIENT.lambda)],
         Catch: catchTo("RecordFailed"),
         Next: "RecordUpdating",
       },
@@ -459,7 +458,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
         },
         ResultSelector: { "codeSha256.$": "$.CodeSha256" },
         ResultPath: "$.code",
-        Retry: [retry(LAMBDA_BUSY, 10), retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(LAMBDA_BUSY, 10), retry(TRANSIENT.lambda)],
         Catch: [
           {
             ErrorEquals: ["Lambda.PreconditionFailedException"],
@@ -475,7 +474,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
         Resource: "arn:aws:states:::aws-sdk:lambda:getFunctionConfiguration",
         Parameters: { "FunctionName.$": "$.run.function" },
         ResultPath: "$.update",
-        Retry: [retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(TRANSIENT.lambda)],
         Catch: catchTo("RecordFailed"),
         Next: "Updated",
       },
@@ -543,7 +542,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
         },
         ResultSelector: { "version.$": "$.Version", reused: false },
         ResultPath: "$.target",
-        Retry: [retry(LAMBDA_BUSY, 10), retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(LAMBDA_BUSY, 10), retry(TRANSIENT.lambda)],
         Catch: catchTo("RecordFailed"),
         Next: "RecordShifting",
       },
@@ -593,7 +592,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
           RoutingConfig: { AdditionalVersionWeights: {} },
         },
         ResultPath: null,
-        Retry: [retry(LAMBDA_BUSY, 10), retry(LAMBDA_SDK_TRANSIENT)],
+        Retry: [retry(LAMBDA_BUSY, 10), retry(TRANSIENT.lambda)],
         Catch: catchTo("Rollback"),
         Next: "FinalBake",
       },
@@ -626,7 +625,7 @@ export function definition(ctx: Workflow.Context): Workflow.Asl {
           RoutingConfig: { AdditionalVersionWeights: {} },
         },
         ResultPath: null,
-        Retry: [retry(LAMBDA_BUSY, 10), retry(LAMBDA_SDK_TRANSIENT, 8)],
+        Retry: [retry(LAMBDA_BUSY, 10), retry(TRANSIENT.lambda, 8)],
         Catch: [
           { ErrorEquals: ["States.ALL"], ResultPath: "$.rollbackError", Next: "RecordSplit" },
         ],

@@ -1,9 +1,4 @@
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import {
   CreateStateMachineCommand,
   StartExecutionCommand,
@@ -13,12 +8,10 @@ import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { Config, Promote } from "@switchyard/core";
 import { describe, expect, it } from "vitest";
 import { Promote as PromoteAws } from "../../packages/aws/src";
-import { seedPromotions } from "../../packages/local/src/flows/promote";
-import { demoPackage } from "../../packages/local/src/zip";
 import switchyardConfig from "../../switchyard.config";
 import { useEmulator } from "../support/emulator";
 import { objectCreated } from "../support/factories";
-import { createLedgerTable } from "../support/ledger";
+import { prepareArtifact } from "../support/promote";
 
 /**
  * The promote flow's Admit step against the emulator (S3, CloudWatch, DynamoDB, Lambda): each
@@ -33,21 +26,7 @@ const PK = Promote.keys.alias("api", "live");
 
 async function prepare(versioned = true) {
   const c = clients();
-  await createLedgerTable(c, TABLE);
-  await c.s3.send(new CreateBucketCommand({ Bucket: api.bucket }));
-  if (versioned)
-    await c.s3.send(
-      new PutBucketVersioningCommand({
-        Bucket: api.bucket,
-        VersioningConfiguration: { Status: "Enabled" },
-      }),
-    );
-  await seedPromotions(c, [api], "123456789012");
-  const key = `${api.prefix}build-2.zip`;
-  const { VersionId } = await c.s3.send(
-    new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: demoPackage("build-2") }),
-  );
-  return { c, key, versionId: VersionId };
+  return { c, ...(await prepareArtifact(c, TABLE, api, { versioned })) };
 }
 
 const admit = (event: unknown, promotion: Config.Promotion = api, execution = ME) =>

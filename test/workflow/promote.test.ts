@@ -1,27 +1,21 @@
 import { GetAliasCommand, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
-import {
-  CreateBucketCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-} from "@aws-sdk/client-s3";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { Config, Promote, Topology } from "@switchyard/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { Promote as PromoteAws } from "../../packages/aws/src";
 import { awsSdkBinding, bindingTable, resolveBinding } from "../../packages/local/src/bindings";
 import type { PluginContext } from "../../packages/local/src/flows";
-import { promotePlugin, seedPromotions } from "../../packages/local/src/flows/promote";
+import { promotePlugin } from "../../packages/local/src/flows/promote";
 import {
   LocalStepFunctions,
   type ResourceBinding,
   StatesError,
 } from "../../packages/local/src/sfn";
-import { demoPackage } from "../../packages/local/src/zip";
 import switchyardConfig from "../../switchyard.config";
 import { definition } from "../../workflows/promote";
 import { useEmulator } from "../support/emulator";
 import { objectCreated } from "../support/factories";
-import { createLedgerTable } from "../support/ledger";
+import { prepareArtifact } from "../support/promote";
 
 /**
  * The promote workflow's own ASL (workflows/promote.ts), run by aws-local-stepfunctions with its
@@ -57,21 +51,8 @@ afterEach(async () => {
 
 /** Emulator state for one promotion (ledger, versioned bucket, function api on version 1, alarm); returns the event. */
 async function prepare() {
-  const c = clients();
-  await createLedgerTable(c, TABLE);
-  await c.s3.send(new CreateBucketCommand({ Bucket: api.bucket }));
-  await c.s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: api.bucket,
-      VersioningConfiguration: { Status: "Enabled" },
-    }),
-  );
-  await seedPromotions(c, [api], "123456789012");
-  const key = `${api.prefix}build-2.zip`;
-  const { VersionId } = await c.s3.send(
-    new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: demoPackage("build-2") }),
-  );
-  return objectCreated({ bucket: api.bucket, key, versionId: VersionId ?? "", source: "aws.s3" });
+  const { key, versionId } = await prepareArtifact(clients(), TABLE, api);
+  return objectCreated({ bucket: api.bucket, key, versionId: versionId ?? "", source: "aws.s3" });
 }
 
 /** Runs one execution with emulator-backed bindings, `overrides` replacing some. */

@@ -322,12 +322,11 @@ export async function admit(
   };
 }
 
-/** The workflow's Resolve task: the existing version with this code, if any. */
-export async function resolveVersion(
+/** Every version of a function ($LATEST included), following ListVersionsByFunction's pages. */
+export async function listVersions(
   c: Pick<Clients, "lambda">,
   functionName: string,
-  codeSha256: string,
-): Promise<{ version?: string }> {
+): Promise<Promote.VersionInfo[]> {
   const versions: Promote.VersionInfo[] = [];
   let marker: string | undefined;
   do {
@@ -337,7 +336,16 @@ export async function resolveVersion(
     versions.push(...(page.Versions ?? []));
     marker = page.NextMarker;
   } while (marker);
-  const version = Promote.reusableVersion(versions, codeSha256);
+  return versions;
+}
+
+/** The workflow's Resolve task: the existing version with this code, if any. */
+export async function resolveVersion(
+  c: Pick<Clients, "lambda">,
+  functionName: string,
+  codeSha256: string,
+): Promise<{ version?: string }> {
+  const version = Promote.reusableVersion(await listVersions(c, functionName), codeSha256);
   return version ? { version } : {};
 }
 
@@ -508,15 +516,7 @@ export async function rollback(
       start = page.LastEvaluatedKey;
     } while (start);
     promoted.sort((a, b) => (b.finishedAt ?? "").localeCompare(a.finishedAt ?? ""));
-    const published: string[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await c.lambda.send(
-        new ListVersionsByFunctionCommand({ FunctionName: p.function, Marker: marker }),
-      );
-      published.push(...(page.Versions ?? []).map((v) => v.Version ?? ""));
-      marker = page.NextMarker;
-    } while (marker);
+    const published = (await listVersions(c, p.function)).map((v) => v.Version ?? "");
     to = Promote.rollbackVersion(current, promoted, published)?.version;
     if (!to)
       throw new Error(

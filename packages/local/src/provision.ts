@@ -110,7 +110,8 @@ async function ensureTable(clients: Clients, table: Topology.TableDef) {
   return { name: table.name, arn: Table?.TableArn ?? "" };
 }
 
-async function ensureBucket(clients: Clients, bucket: Topology.BucketDef) {
+/** Creates a bucket as the topology describes it (versioning, EventBridge notifications), if missing. */
+export async function ensureBucket(clients: Clients, bucket: Topology.BucketDef) {
   try {
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket.name }));
   } catch (error) {

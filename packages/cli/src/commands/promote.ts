@@ -76,7 +76,7 @@ export async function promote(args: PromoteArgs): Promise<void> {
         out(
           result,
           `${result.function}:${result.alias} is back on version ${result.to} (was ${result.from})${
-            result.stopped ? `; stopped promotion ${result.stopped.split(":").pop()}` : ""
+            result.stopped ? `; stopped promotion ${PromoteAws.executionName(result.stopped)}` : ""
           }.`,
         );
       } catch (error) {

@@ -1,4 +1,4 @@
-import { clients, Ledger } from "@switchyard/aws";
+import { clients, Ledger, Promote as PromoteAws } from "@switchyard/aws";
 import { Deploy, Ingest, Ledger as LedgerRows, Promote } from "@switchyard/core";
 import { connect, UsageError } from "../context";
 
@@ -107,7 +107,7 @@ const toPromote = (r: Promote.Row): PromoteStatus => ({
   flow: r.flow,
   at: r.at,
   status: r.status,
-  id: r.execution?.split(":").pop(),
+  id: r.execution ? PromoteAws.executionName(r.execution) : undefined,
   function: r.function,
   alias: r.alias,
   artifact: r.bucket && r.key ? `s3://${r.bucket}/${r.key}` : undefined,

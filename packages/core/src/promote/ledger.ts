@@ -45,16 +45,14 @@ export const Status = z.enum([
 ]);
 export type Status = z.output<typeof Status>;
 
-/** Statuses after which a run never changes again. */
-export const FINAL: readonly Status[] = [
-  "PROMOTED",
-  "UNCHANGED",
-  "ROLLED_BACK",
-  "SUPERSEDED",
-  "FAILED",
-  "ERROR",
-  "SKIPPED",
-];
+/** Statuses after which a run never changes again: all but those of a run in progress. */
+export const FINAL: readonly Status[] = Status.exclude([
+  "QUEUED",
+  "STARTING",
+  "UPDATING",
+  "SHIFTING",
+  "AWAITING_APPROVAL",
+]).options;
 
 /** The `lock` item of a function alias. */
 export const Lock = z.object({
